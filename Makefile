@@ -1,0 +1,66 @@
+# Phuket Smart Safety chatbot. `make run` and `make test` do all set-up on a fresh machine.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Never let uv download a Python: the bot uses the machine's Python 3.11+, the NLU Python 3.10.
+export UV_PYTHON_DOWNLOADS ?= never
+export RASA_TELEMETRY_ENABLED := false
+export BOT_PORT ?= 8000
+export NLU_PORT ?= 5005
+
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+export UV
+
+.PHONY: help setup run test lint format nlu-train nlu-serve chat clean
+
+help:
+	@echo "make run        set everything up, start the NLU service and the bot (http://127.0.0.1:$(BOT_PORT))"
+	@echo "make test       set everything up and run lint and every test"
+	@echo "make nlu-train  train models/nlu.tar.gz (skipped when data and config are unchanged)"
+	@echo "make chat       chat with the bot in the terminal (NLU must be running: make nlu-serve)"
+	@echo "make lint       ruff and mypy"
+
+$(CURDIR)/.tools/bin/uv:
+	@echo "uv not found: installing it with pip into .tools/"
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	@touch $@
+
+nlu/.venv/.synced: nlu/pyproject.toml nlu/uv.lock scripts/find-python310.sh | $(UV)
+	@python310="$$(scripts/find-python310.sh)"; \
+	  $(UV) sync --frozen --directory nlu --python "$$python310"
+	@touch $@
+
+setup: .venv/.synced nlu/.venv/.synced
+
+nlu-train: nlu/.venv/.synced
+	@scripts/nlu-train.sh
+
+run: setup nlu-train
+	@scripts/run.sh
+
+nlu-serve: nlu-train
+	@scripts/nlu-serve.sh
+
+chat: setup
+	.venv/bin/safety-bot chat
+
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+
+format: setup
+	.venv/bin/ruff check --fix .
+	.venv/bin/ruff format .
+
+test: setup nlu-train lint
+	cd nlu && .venv/bin/python -m pytest ../tests/nlu
+	.venv/bin/pytest
+
+clean:
+	rm -rf .venv nlu/.venv .tools models var reports .mypy_cache .ruff_cache .pytest_cache

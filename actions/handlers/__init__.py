@@ -1,0 +1,1 @@
+"""Action handlers: each takes an `ActionContext` and returns the replies to send."""

@@ -1,0 +1,73 @@
+"""The ASGI application: one FastAPI app hosting the web chat, webhooks and APIs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from bot.channels import web
+from bot.runtime import open_runtime
+from bot.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_runtime(settings) as runtime:
+            app.state.runtime = runtime
+            app.state.settings = settings
+            app.state.engine = runtime.engine
+            app.state.sessions = runtime.sessions
+            app.state.nlu = runtime.nlu
+            app.state.dialogue = runtime.dialogue
+            logger.info("bot ready at http://%s:%d", settings.bot_host, settings.bot_port)
+            yield
+
+    app = FastAPI(
+        title="Phuket Smart Safety chatbot",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Tourist-safety chatbot: web chat, LINE/Telegram webhooks and the agency API.",
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # Malformed input is the client's fault: 400 with what is wrong, never a 500.
+        errors = [
+            {"loc": list(error.get("loc", ())), "msg": str(error.get("msg", ""))} for error in exc.errors()
+        ]
+        return JSONResponse(status_code=400, content={"detail": errors})
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> JSONResponse:
+        checks: dict[str, Any] = {}
+        try:
+            async with request.app.state.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            logger.warning("readiness: database down: %s", exc)
+            checks["database"] = "down"
+        checks["nlu"] = "ok" if await request.app.state.nlu.ready() else "down"
+        ready = all(value == "ok" for value in checks.values())
+        down = [name for name, value in checks.items() if value != "ok"]
+        body = {"status": "ready" if ready else "not ready", "checks": checks, "down": down}
+        return JSONResponse(status_code=200 if ready else 503, content=body)
+
+    app.include_router(web.router)
+    return app

@@ -1,0 +1,38 @@
+"""The channel-neutral message every input channel produces and the result every output renders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from actions.places.geo import Point
+from actions.replies import Reply
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """One thing a user sent: text, a location, or a photo (bytes already fetched by the channel).
+
+    `message_id` is the channel's own id (LINE `webhookEventId`, Telegram `update_id`, or the
+    web client's); a message id seen before is answered from the record and never acted on twice.
+    """
+
+    channel: str
+    user_id: str
+    text: str | None = None
+    location: Point | None = None
+    photo: bytes | None = None
+    photo_content_type: str | None = None
+    message_id: str | None = None
+    language_hint: str | None = None
+    display_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DialogueResult:
+    replies: tuple[Reply, ...]
+    language: str
+    incident_reference: str | None = None
+    duplicate: bool = False
+    degraded: bool = False
+    intent: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)

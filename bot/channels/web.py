@@ -1,0 +1,75 @@
+"""The web channel: `POST /api/v1/chat` (JSON) and the chat page at `/`."""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from actions.domain import Channel
+from actions.places.geo import Point
+from bot.channels.base import IncomingMessage
+from bot.dialogue.engine import Dialogue
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter()
+
+
+class ChatLocation(BaseModel):
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: Annotated[str, Field(min_length=1, max_length=128)]
+    text: Annotated[str | None, Field(max_length=4000)] = None
+    location: ChatLocation | None = None
+    message_id: Annotated[str | None, Field(min_length=1, max_length=128)] = None
+    language: Annotated[str | None, Field(max_length=16)] = None
+
+    @model_validator(mode="after")
+    def _text_or_location(self) -> ChatRequest:
+        has_text = bool(self.text and self.text.strip())
+        if has_text == (self.location is not None):
+            raise ValueError("send either a non-empty text or a location")
+        return self
+
+
+class ChatResponse(BaseModel):
+    replies: list[dict[str, Any]]
+    language: str
+    incident_reference: str | None = None
+
+
+@router.post("/api/v1/chat", response_model=ChatResponse)
+async def chat(body: ChatRequest, request: Request) -> ChatResponse:
+    dialogue: Dialogue = request.app.state.dialogue
+    location = Point(body.location.lat, body.location.lon) if body.location else None
+    result = await dialogue.handle(
+        IncomingMessage(
+            channel=Channel.WEB,
+            user_id=body.user_id,
+            text=body.text.strip() if body.text else None,
+            location=location,
+            message_id=body.message_id,
+            language_hint=body.language,
+        )
+    )
+    return ChatResponse(
+        replies=[reply.to_dict() for reply in result.replies],
+        language=result.language,
+        incident_reference=result.incident_reference,
+    )
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+async def chat_page() -> HTMLResponse:
+    page = resources.files("bot.web").joinpath("chat.html").read_text(encoding="utf-8")
+    return HTMLResponse(page)

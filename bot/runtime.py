@@ -1,0 +1,55 @@
+"""Build the pieces the app and the CLI share: database, NLU client, dialogue."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from actions.db.migrate import upgrade_database
+from actions.db.session import create_engine, create_session_factory
+from actions.i18n import default_translator
+from actions.places.gazetteer import default_gazetteer
+from bot.demo_data import load_demo_places
+from bot.dialogue.engine import Dialogue
+from bot.nlu import NluClient
+from bot.settings import Settings
+
+
+@dataclass(slots=True)
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    nlu: NluClient
+    dialogue: Dialogue
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """Migrate the database, load the demo places if asked, connect the NLU, build the dialogue."""
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade_database(engine)
+        sessions = create_session_factory(engine)
+        if settings.load_demo_places:
+            await load_demo_places(sessions)
+        token = settings.nlu_token.get_secret_value() if settings.nlu_token else None
+        nlu = NluClient(settings.nlu_url, token=token, timeout_s=settings.nlu_timeout_s)
+        try:
+            dialogue = Dialogue(
+                sessions,
+                nlu,
+                default_translator(),
+                default_gazetteer(),
+                confidence_threshold=settings.nlu_confidence_threshold,
+                language_confidence_threshold=settings.language_confidence_threshold,
+                flow_timeout_minutes=settings.flow_timeout_minutes,
+            )
+            yield Runtime(settings, engine, sessions, nlu, dialogue)
+        finally:
+            await nlu.aclose()
+    finally:
+        await engine.dispose()

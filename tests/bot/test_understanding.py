@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.dialogue.emergency_keywords import detect_emergency
+from bot.dialogue.understanding import parse_payload
+from bot.language import guess_language_from_script
+
+
+def test_button_payloads_skip_the_nlu():
+    understood = parse_payload('/report_emergency{"incident_type": "fire"}')
+    assert understood is not None
+    assert (understood.intent, understood.entities) == ("report_emergency", {"incident_type": "fire"})
+    assert parse_payload("/find_hospital").intent == "find_hospital"
+    assert parse_payload("find hospital") is None
+    assert parse_payload("/broken{json") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "incident_type"),
+    [
+        ("ช่วยด้วย มีคนจมน้ำ", "drowning"),
+        ("ชวยดวยยยย", "unknown"),
+        ("HELP!!! my son is drowning", "drowning"),
+        ("救命啊 有人溺水", "drowning"),
+        ("Помогите! пожар в отеле", "fire"),
+        ("도와주세요 교통사고 났어요", "traffic_accident"),
+        ("助けて！火事です", "fire"),
+        ("Hilfe! Mein Freund ist bewusstlos", "medical"),
+        ("au secours on m'a volé mon sac", "crime"),
+        ("SOS", "unknown"),
+    ],
+)
+def test_sos_words_in_every_language(text, incident_type):
+    signal = detect_emergency(text)
+    assert signal is not None, text
+    assert signal.incident_type == incident_type
+
+
+@pytest.mark.parametrize(
+    "text", ["nearest hospital to Patong", "fireworks at the beach tonight?", "hello", "สวัสดีครับ"]
+)
+def test_ordinary_messages_are_not_sos(text):
+    assert detect_emergency(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("สวัสดี", "th"),
+        ("你好", "zh"),
+        ("こんにちは", "ja"),
+        ("안녕하세요", "ko"),
+        ("привет", "ru"),
+        ("hello", None),
+    ],
+)
+def test_script_languages(text, code):
+    assert guess_language_from_script(text).code == code
