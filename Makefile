@@ -3,8 +3,10 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-# Never let uv download a Python: the bot uses the machine's Python 3.11+, the NLU Python 3.10.
-export UV_PYTHON_DOWNLOADS ?= never
+# uv never downloads a Python on its own: the bot uses the machine's Python 3.11+; for the NLU,
+# scripts/find-python310.sh uses a local Python 3.10 and asks uv to install one only when there is
+# none (and UV_PYTHON_DOWNLOADS is not "never").
+export UV_PYTHON_DOWNLOADS ?= manual
 export RASA_TELEMETRY_ENABLED := false
 export BOT_PORT ?= 8000
 export NLU_PORT ?= 5005
@@ -12,12 +14,14 @@ export NLU_PORT ?= 5005
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 export UV
 
-.PHONY: help setup run test lint format nlu-train nlu-serve chat clean
+.PHONY: help setup run test lint format nlu-train nlu-serve nlu-eval nlu-test chat clean
 
 help:
 	@echo "make run        set everything up, start the NLU service and the bot (http://127.0.0.1:$(BOT_PORT))"
 	@echo "make test       set everything up and run lint and every test"
 	@echo "make nlu-train  train models/nlu.tar.gz (skipped when data and config are unchanged)"
+	@echo "make nlu-eval   held-out evaluation per language, ours vs Rasa's stock pipeline -> reports/nlu/"
+	@echo "make nlu-test FILE=data.yml OUT=dir   rasa test nlu with our model on any Rasa-format file"
 	@echo "make chat       chat with the bot in the terminal (NLU must be running: make nlu-serve)"
 	@echo "make lint       ruff and mypy"
 
@@ -42,6 +46,13 @@ nlu-train: nlu/.venv/.synced
 
 run: setup nlu-train
 	@scripts/run.sh
+
+nlu-eval: nlu/.venv/.synced
+	PYTHONPATH=nlu nlu/.venv/bin/python nlu/scripts/evaluate.py --out reports/nlu
+
+nlu-test: nlu-train
+	@test -n "$(FILE)" -a -n "$(OUT)" || { echo "usage: make nlu-test FILE=any_rasa_format.yml OUT=dir"; exit 2; }
+	PYTHONPATH=nlu nlu/.venv/bin/rasa test nlu --model models/nlu.tar.gz --nlu "$(FILE)" --out "$(OUT)"
 
 nlu-serve: nlu-train
 	@scripts/nlu-serve.sh

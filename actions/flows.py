@@ -12,6 +12,7 @@ from actions.context import ActionContext
 class Flow(StrEnum):
     FIND_PLACES = "find_places"
     SOS = "sos"
+    SUBSCRIBE = "subscribe"
 
 
 def start_flow(ctx: ActionContext, flow: Flow, slots: dict[str, Any], *, step: str | None = None) -> None:

@@ -45,7 +45,7 @@ class Translator:
     def supports(self, language: str | None) -> bool:
         return language is not None and language in self._catalogs
 
-    def __call__(self, language: str, key: str, **values: Any) -> str:
+    def __call__(self, language: str, key: str, /, **values: Any) -> str:
         template = self._catalogs.get(language, {}).get(key)
         if template is None:
             logger.warning("no %r text for %s; using English", key, language)

@@ -12,7 +12,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from bot.channels import web
+from bot.api import admin as api_admin
+from bot.api import alerts as api_alerts
+from bot.api import incidents as api_incidents
+from bot.api import places as api_places
+from bot.broadcast import api as broadcast_api
+from bot.broadcast import delivery_worker
+from bot.channels import line, telegram, web
+from bot.channels.messengers import open_messengers
 from bot.runtime import open_runtime
 from bot.settings import Settings, get_settings
 
@@ -24,8 +31,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_runtime(settings) as runtime:
+        async with (
+            open_runtime(settings) as runtime,
+            open_messengers(settings, runtime) as messengers,
+            delivery_worker(settings, runtime.sessions) as worker,
+        ):
             app.state.runtime = runtime
+            app.state.messengers = messengers
+            app.state.delivery_worker = worker
             app.state.settings = settings
             app.state.engine = runtime.engine
             app.state.sessions = runtime.sessions
@@ -66,8 +79,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         checks["nlu"] = "ok" if await request.app.state.nlu.ready() else "down"
         ready = all(value == "ok" for value in checks.values())
         down = [name for name, value in checks.items() if value != "ok"]
-        body = {"status": "ready" if ready else "not ready", "checks": checks, "down": down}
+        body = {
+            "status": "ready" if ready else "not ready",
+            "checks": checks,
+            "down": down,
+            # A channel that is off (no credentials) is listed nowhere and fails nothing.
+            "channels": request.app.state.messengers.names(),
+        }
         return JSONResponse(status_code=200 if ready else 503, content=body)
 
     app.include_router(web.router)
+    app.include_router(line.router)
+    app.include_router(telegram.router)
+    app.include_router(api_incidents.router)
+    app.include_router(api_places.router)
+    app.include_router(api_admin.router)
+    app.include_router(api_alerts.router)
+    app.include_router(broadcast_api.router)
     return app

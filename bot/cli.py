@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from bot.api.cli import agency
+from bot.broadcast.cli import alert, worker
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -20,6 +22,8 @@ def _configure_logging(level: str) -> None:
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # Alembic narrates every plugin and step at INFO; our own line says when the schema is ready.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 @click.group()
@@ -76,6 +80,36 @@ def db_upgrade() -> None:
 
 
 @main.group()
+def webhook() -> None:
+    """The LINE and Telegram webhooks."""
+
+
+@webhook.command("set")
+@click.option("--channel", type=click.Choice(["line", "telegram"]), required=True)
+@click.option("--url", default=None, help="https://... (default PUBLIC_BASE_URL/webhooks/CHANNEL).")
+def webhook_set(channel: str, url: str | None) -> None:
+    """Register the webhook URL with LINE (set_webhook_endpoint) or Telegram (set_webhook + secret)."""
+    from bot.channels.messengers import set_webhook
+
+    settings = get_settings()
+    if url is None:
+        if not settings.public_base_url:
+            raise click.UsageError("give --url or set PUBLIC_BASE_URL")
+        url = f"{settings.public_base_url.rstrip('/')}/webhooks/{channel}"
+    if not url.startswith("https://"):
+        # Both platforms deliver webhooks to https only.
+        raise click.UsageError(f"the webhook URL must start with https:// (got {url})")
+    try:
+        asyncio.run(set_webhook(settings, channel, url))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except Exception as exc:
+        click.echo(f"error: {channel} refused the webhook: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"{channel} webhook set to {url}")
+
+
+@main.group()
 def places() -> None:
     """Shelters, hospitals and police stations."""
 
@@ -112,6 +146,11 @@ def places_import(path: Path) -> None:
 
     created, updated = asyncio.run(run())
     click.echo(f"imported {len(records)} place(s): {created} new, {updated} updated")
+
+
+main.add_command(agency)
+main.add_command(alert)
+main.add_command(worker)
 
 
 if __name__ == "__main__":

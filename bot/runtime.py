@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from actions.db.migrate import upgrade_database
 from actions.db.session import create_engine, create_session_factory
+from actions.domain import Channel
 from actions.i18n import default_translator
+from actions.notify import Notifier, ResponderTarget
 from actions.places.gazetteer import default_gazetteer
 from bot.demo_data import load_demo_places
 from bot.dialogue.engine import Dialogue
@@ -25,6 +27,16 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     nlu: NluClient
     dialogue: Dialogue
+    notifier: Notifier
+
+
+def responder_targets(settings: Settings) -> list[ResponderTarget]:
+    targets = []
+    if settings.responder_line_to:
+        targets.append(ResponderTarget(Channel.LINE, settings.responder_line_to))
+    if settings.responder_telegram_chat_id:
+        targets.append(ResponderTarget(Channel.TELEGRAM, settings.responder_telegram_chat_id))
+    return targets
 
 
 @asynccontextmanager
@@ -38,6 +50,13 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             await load_demo_places(sessions)
         token = settings.nlu_token.get_secret_value() if settings.nlu_token else None
         nlu = NluClient(settings.nlu_url, token=token, timeout_s=settings.nlu_timeout_s)
+        notifier = Notifier(
+            default_translator(),
+            sessions,
+            responders=responder_targets(settings),
+            responder_webhook_url=settings.responder_webhook_url,
+            responder_language=settings.responder_language,
+        )
         try:
             dialogue = Dialogue(
                 sessions,
@@ -47,9 +66,11 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 confidence_threshold=settings.nlu_confidence_threshold,
                 language_confidence_threshold=settings.language_confidence_threshold,
                 flow_timeout_minutes=settings.flow_timeout_minutes,
+                notifier=notifier,
             )
-            yield Runtime(settings, engine, sessions, nlu, dialogue)
+            yield Runtime(settings, engine, sessions, nlu, dialogue, notifier)
         finally:
+            await notifier.drain()
             await nlu.aclose()
     finally:
         await engine.dispose()

@@ -30,6 +30,43 @@ class Settings(BaseSettings):
     flow_timeout_minutes: int = 30
     log_level: str = "INFO"
 
+    # Responders: every incident create/update goes to these (each optional).
+    responder_webhook_url: str | None = None
+    responder_line_to: str | None = None
+    responder_telegram_chat_id: str | None = None
+    responder_language: str = "th"
+
+    # Messaging channels: a channel without its credentials is off.
+    line_channel_secret: SecretStr | None = None
+    line_channel_access_token: SecretStr | None = None
+    line_api_base_url: str = "https://api.line.me"
+    line_data_api_base_url: str = "https://api-data.line.me"
+    telegram_bot_token: SecretStr | None = None
+    # Required for the Telegram webhook (PUBLIC_BASE_URL set); polling needs only the token.
+    telegram_webhook_secret: SecretStr | None = None
+    # The Bot API root; the app appends /bot<token> as Telegram does.
+    telegram_api_base_url: str = "https://api.telegram.org"
+    # Where the platforms reach this app (https://...); unset means Telegram long polling.
+    public_base_url: str | None = None
+    # Per-call timeout and attempts for calls to the messaging platforms.
+    outbound_timeout_s: float = 10.0
+    outbound_attempts: int = 4
+
+    # Alert broadcasts: the delivery worker (inside the app, and/or `safety-bot worker`).
+    delivery_worker_enabled: bool = True
+    # Attempts per delivery before it ends `failed`; retries back off exponentially.
+    delivery_max_attempts: int = Field(default=5, ge=1)
+    delivery_retry_base_s: float = Field(default=10.0, gt=0)
+    delivery_retry_max_s: float = Field(default=600.0, gt=0)
+    # Workers renew their claims; one not renewed for this long was a worker's that died.
+    delivery_claim_ttl_s: float = Field(default=60.0, gt=0)
+    delivery_poll_interval_s: float = Field(default=1.0, gt=0)
+    # Per worker process. LINE documents 200 multicast requests per second per channel.
+    line_multicast_rate: float = Field(default=200.0, gt=0)
+    # Per worker process: Telegram allows about 30 messages per second per bot.
+    telegram_broadcast_rate: float = Field(default=30.0, gt=0)
+    telegram_broadcast_concurrency: int = Field(default=8, ge=1)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

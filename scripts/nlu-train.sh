@@ -16,4 +16,6 @@ RASA_TELEMETRY_ENABLED=false PYTHONPATH=nlu nlu/.venv/bin/rasa train nlu \
   --config nlu/config.yml --nlu data/nlu --out models --fixed-model-name nlu \
   > models/train.log 2>&1 || { tail -40 models/train.log; echo "NLU training failed (models/train.log)"; exit 1; }
 echo "$digest" > models/nlu.sha256
-echo "NLU model trained in $(( $(date +%s) - start )) s"
+seconds=$(( $(date +%s) - start ))
+echo "$seconds" > models/train-seconds.txt
+echo "NLU model trained in ${seconds} s"

@@ -21,6 +21,9 @@ trap stop EXIT INT TERM
 (
   for _ in $(seq 1 240); do
     if curl -fsS "${NLU_URL}/status?token=${NLU_TOKEN}" >/dev/null 2>&1; then
+      # One parse builds the model's graph, so the first user is not kept waiting.
+      curl -fsS -m 120 -H 'content-type: application/json' -d '{"text": "hello"}' \
+        "${NLU_URL}/model/parse?token=${NLU_TOKEN}" >/dev/null 2>&1 || true
       echo "NLU service ready at ${NLU_URL} (log: var/nlu.log)"; exit 0
     fi
     kill -0 "$nlu_pid" 2>/dev/null || { echo "NLU service failed to start; see var/nlu.log" >&2; exit 1; }

@@ -112,6 +112,11 @@ def nlu_url() -> Iterator[str]:
             if time.monotonic() > deadline:
                 pytest.fail("the NLU service did not become ready", pytrace=False)
             time.sleep(0.5)
+        # The first parse builds TensorFlow's graph; do it here, not inside a test's 1.5 s budget.
+        warm = httpx.post(
+            f"{url}/model/parse", params={"token": NLU_TOKEN}, json={"text": "hello"}, timeout=120
+        )
+        warm.raise_for_status()
         yield url
     finally:
         process.terminate()

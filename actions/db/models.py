@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -112,6 +113,33 @@ class IncidentEvent(Base):
     incident: Mapped[Incident] = relationship(back_populates="events", lazy="raise")
 
 
+class IncidentAttachment(Base):
+    """A photo (or other file) a reporter sent, kept with the incident for responders."""
+
+    __tablename__ = "incident_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("incident_events.id"))
+    content_type: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UserNotice(Base):
+    """A message for a user on a channel that cannot push (the web chat): shown on the next turn."""
+
+    __tablename__ = "user_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]
+
+
 class Alert(Base):
     """A public warning (CAP 1.2 semantics): texts per language, an area, a validity window."""
 
@@ -136,6 +164,8 @@ class Alert(Base):
     expires: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     references: Mapped[str | None] = mapped_column(Text)
+    # CAP `sent` of the current version: what later messages quote in their <references>.
+    sent: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -162,7 +192,10 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("alert_id", "user_id"),
-        Index("ix_deliveries_status_next", "status", "next_attempt_at"),
+        # A worker's claims: a channel's due rows, its keyed LINE batches, a batch by its key.
+        # (No index leads with status alone: SQLite would pick it and scan every pending row.)
+        Index("ix_deliveries_channel_status_batch", "channel", "status", "batch_key"),
+        Index("ix_deliveries_batch_key", "batch_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -208,3 +241,31 @@ class InboundMessage(Base):
     # The replies we gave, so a redelivery can be answered the same way without acting twice.
     response: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiKey(Base):
+    """A key of the agency API; only its SHA-256 is stored, `prefix` names it without revealing it."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(32), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    agency: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
+class AuditLog(Base):
+    """One write made through the agency API or its CLI: who, what, on what, when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target: Mapped[str] = mapped_column(String(255))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -2,7 +2,13 @@
 
 from actions.places.gazetteer import Area, AreaMatch, Gazetteer, default_gazetteer, load_gazetteer
 from actions.places.geo import Point, distance_m, format_distance, map_link
-from actions.places.importer import PlaceImportError, RowError, place_files, read_places
+from actions.places.importer import (
+    PlaceImportError,
+    RowError,
+    place_files,
+    read_places,
+    read_places_text,
+)
 from actions.places.records import PlaceRecord
 from actions.places.repository import (
     ImportSummary,
@@ -11,6 +17,7 @@ from actions.places.repository import (
     nearest_places,
     upsert_places,
 )
+from actions.places.search import PlacePage, place_by_id, search_places
 
 __all__ = [
     "Area",
@@ -19,6 +26,7 @@ __all__ = [
     "ImportSummary",
     "NearbyPlace",
     "PlaceImportError",
+    "PlacePage",
     "PlaceRecord",
     "Point",
     "RowError",
@@ -29,7 +37,10 @@ __all__ = [
     "load_gazetteer",
     "map_link",
     "nearest_places",
+    "place_by_id",
     "place_files",
     "read_places",
+    "read_places_text",
+    "search_places",
     "upsert_places",
 ]

@@ -168,6 +168,25 @@ def read_places(paths: list[Path]) -> list[PlaceRecord]:
             found, bad = [], [RowError(str(path), "file", "expected .geojson, .json or .csv")]
         records.extend(found)
         errors.extend(bad)
+    return _checked(records, errors)
+
+
+def read_places_text(text: str, file_format: str, source: str) -> list[PlaceRecord]:
+    """Validate places given as text (an upload): `file_format` is "csv" or "geojson".
+
+    Raises `PlaceImportError` listing every bad row, exactly as `read_places` does for files.
+    """
+    if file_format == "csv":
+        records, errors = parse_csv(text, source)
+    elif file_format == "geojson":
+        records, errors = parse_geojson(text, source)
+    else:
+        raise ValueError(f"unknown place file format {file_format!r}")
+    return _checked(records, errors)
+
+
+def _checked(records: list[PlaceRecord], errors: list[RowError]) -> list[PlaceRecord]:
+    """Add an error for ids given twice; raise if anything is wrong, else return the records."""
     seen: dict[str, int] = {}
     for record in records:
         seen[record.external_id] = seen.get(record.external_id, 0) + 1

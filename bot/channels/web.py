@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, model_validator
 
 from actions.domain import Channel
 from actions.places.geo import Point
@@ -25,20 +25,27 @@ class ChatLocation(BaseModel):
     lon: Annotated[float, Field(ge=-180, le=180)]
 
 
+class ChatPhoto(BaseModel):
+    content_type: Annotated[str, Field(pattern=r"^image/[a-z0-9.+-]+$", max_length=64)]
+    # Base64; about 10 MB of image at most.
+    data: Annotated[Base64Bytes, Field(max_length=14_000_000)]
+
+
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     user_id: Annotated[str, Field(min_length=1, max_length=128)]
     text: Annotated[str | None, Field(max_length=4000)] = None
     location: ChatLocation | None = None
+    photo: ChatPhoto | None = None
     message_id: Annotated[str | None, Field(min_length=1, max_length=128)] = None
     language: Annotated[str | None, Field(max_length=16)] = None
 
     @model_validator(mode="after")
-    def _text_or_location(self) -> ChatRequest:
-        has_text = bool(self.text and self.text.strip())
-        if has_text == (self.location is not None):
-            raise ValueError("send either a non-empty text or a location")
+    def _one_kind_of_content(self) -> ChatRequest:
+        given = [bool(self.text and self.text.strip()), self.location is not None, self.photo is not None]
+        if sum(given) != 1:
+            raise ValueError("send exactly one of: a non-empty text, a location, a photo")
         return self
 
 
@@ -58,6 +65,8 @@ async def chat(body: ChatRequest, request: Request) -> ChatResponse:
             user_id=body.user_id,
             text=body.text.strip() if body.text else None,
             location=location,
+            photo=body.photo.data if body.photo else None,
+            photo_content_type=body.photo.content_type if body.photo else None,
             message_id=body.message_id,
             language_hint=body.language,
         )

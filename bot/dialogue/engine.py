@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from actions.context import ActionContext
 from actions.db.models import InboundMessage, Incident, User
 from actions.domain import DEFAULT_LANGUAGE, PlaceCategory
-from actions.flows import Flow, active_flow
-from actions.handlers import emergency, menu, numbers, places
+from actions.flows import Flow, active_flow, clear_flow
+from actions.handlers import emergency, language, menu, numbers, places, reports, subscriptions, warnings
 from actions.handlers.location import named_area, remember_location
 from actions.i18n import Translator
+from actions.notify import Notifier, pending_notices
 from actions.places.gazetteer import Gazetteer
 from actions.replies import Reply
 from actions.users import get_or_create_user, get_state
@@ -33,16 +34,21 @@ _PLACE_INTENTS = {
     "find_hospital": PlaceCategory.HOSPITAL,
     "find_police": PlaceCategory.POLICE,
 }
-# Inside an SOS these do not interrupt: the message is more about the same emergency.
-_SOS_CONTINUES = {
-    None,
-    "report_emergency",
-    "out_of_scope",
-    "affirm",
-    "deny",
-    "thank",
-    UNSURE_EMERGENCY,
+# Inside an SOS only these requests interrupt; anything else the user writes is more about the
+# same emergency ("man in a red shirt near the red flag" is a detail, not a warnings question).
+_SOS_INTERRUPTIONS = {
+    "find_shelter",
+    "find_hospital",
+    "find_police",
+    "emergency_numbers",
+    "incident_status",
+    "change_language",
+    "help",
 }
+# The model sometimes files an SOS under these; SOS words and no open report of the user's say SOS.
+_SOS_IF_NOTHING_OPEN = {"incident_status", "cancel"}
+# Answers to "cancel this emergency report?".
+_ANSWERS = {"affirm", "deny", "cancel"}
 
 
 class Dialogue:
@@ -56,6 +62,7 @@ class Dialogue:
         confidence_threshold: float = 0.5,
         language_confidence_threshold: float = 0.7,
         flow_timeout_minutes: int = 30,
+        notifier: Notifier | None = None,
     ) -> None:
         self._sessions = sessions
         self._nlu = nlu
@@ -64,12 +71,18 @@ class Dialogue:
         self._confidence_threshold = confidence_threshold
         self._language_threshold = language_confidence_threshold
         self._flow_timeout_minutes = flow_timeout_minutes
+        self.notifier = notifier or Notifier(translator, sessions)
         self._handlers: dict[str, Handler] = {
             "greet": menu.greet,
             "help": menu.show_help,
             "goodbye": menu.goodbye,
             "thank": menu.thank,
             "emergency_numbers": numbers.emergency_numbers,
+            "warning_status": warnings.warning_status,
+            "subscribe_alerts": subscriptions.subscribe_alerts,
+            "unsubscribe_alerts": subscriptions.unsubscribe_alerts,
+            "incident_status": reports.incident_status,
+            "change_language": language.change_language,
             "out_of_scope": menu.not_understood,
         }
 
@@ -138,9 +151,18 @@ class Dialogue:
             text=message.text,
             location=message.location,
             entities=dict(understanding.entities),
+            photo=message.photo,
+            photo_content_type=message.photo_content_type,
             flow_timeout_minutes=self._flow_timeout_minutes,
+            notifier=self.notifier,
         )
         replies = await self._dispatch(ctx, understanding)
+        if message.channel not in self.notifier.senders:
+            # Channels that cannot push show what happened meanwhile (e.g. a status change).
+            notices = await pending_notices(session, user.id)
+            for notice in notices:
+                notice.delivered_at = now
+            replies = [Reply(text=notice.text) for notice in notices] + replies
         reference = None
         if state.incident_id is not None:
             incident = await session.get(Incident, state.incident_id)
@@ -160,6 +182,8 @@ class Dialogue:
             }
         # Committed before the channel answers: an acknowledged report is never lost.
         await session.commit()
+        for callback in ctx.after_commit:
+            callback()
         return result
 
     def _choose_language(self, user: User, understanding: Understanding) -> str:
@@ -183,37 +207,69 @@ class Dialogue:
         intent = understanding.intent
         flow = active_flow(ctx)
 
-        if flow is Flow.SOS and intent in _SOS_CONTINUES and ctx.state.incident_id is not None:
-            incident = await ctx.session.get(Incident, ctx.state.incident_id)
+        if ctx.photo is not None:
+            incident = await emergency.open_incident(ctx) or await emergency.latest_open_incident(ctx)
             if incident is not None:
+                return await emergency.add_photo(ctx, incident)
+            return [self._confirm_emergency(ctx)]
+
+        if flow is Flow.SOS and (incident := await emergency.open_incident(ctx)) is not None:
+            if ctx.state.step == emergency.STEP_CONFIRM_CANCEL and intent in _ANSWERS:
+                confirmed = intent in {"affirm", "cancel"}
+                return await emergency.confirm_cancel(ctx, incident, confirmed=confirmed)
+            if intent == "cancel":
+                return await emergency.ask_cancel(ctx, incident)
+            if intent not in _SOS_INTERRUPTIONS or ctx.location is not None:
                 return await emergency.continue_emergency(ctx, incident)
+
+        # "моего друга сбила машина" filed as a status question or a cancel: with no report of the
+        # user's open, there is nothing to ask about or cancel, so it is a new emergency.
+        if (
+            understanding.sos_keywords
+            and intent in _SOS_IF_NOTHING_OPEN
+            and await emergency.latest_open_incident(ctx) is None
+        ):
+            intent = "report_emergency"
+            if understanding.sos_keywords != "unknown":
+                ctx.entities.setdefault("incident_type", understanding.sos_keywords)
 
         if intent == "report_emergency":
             incident_type = emergency.parse_incident_type(ctx.entities.get("incident_type"))
             return await emergency.report_emergency(ctx, incident_type)
         if intent == UNSURE_EMERGENCY:
-            return [
-                Reply(
-                    text=ctx.t("sos.confirm"),
-                    buttons=(
-                        ctx.button("button.sos_yes", "/report_emergency"),
-                        ctx.button("button.menu", "/help"),
-                    ),
-                )
-            ]
+            return [self._confirm_emergency(ctx)]
         if intent in _PLACE_INTENTS:
             return await places.find_places(ctx, _PLACE_INTENTS[intent])
+        if intent == "cancel":
+            if flow is None:
+                return [menu.menu_reply(ctx, "control.nothing_to_cancel")]
+            clear_flow(ctx)
+            return [menu.menu_reply(ctx, "control.cancelled")]
 
-        if flow is Flow.FIND_PLACES and (ctx.location is not None or named_area(ctx)):
+        names_a_place = ctx.location is not None or named_area(ctx) is not None
+        if flow is Flow.FIND_PLACES and names_a_place and intent not in self._handlers:
             category = PlaceCategory(ctx.state.slots.get("category", PlaceCategory.HOSPITAL))
             return await places.find_places(ctx, category)
+        if flow is Flow.SUBSCRIBE and names_a_place and intent not in self._handlers:
+            return await subscriptions.subscribe_alerts(ctx)
 
         if ctx.location is not None:
             remember_location(ctx, ctx.location)
             return [menu.menu_reply(ctx, "location.saved")]
-
+        if intent in {"affirm", "deny"}:
+            return [menu.menu_reply(ctx, "control.ok")]
         if intent is not None and (handler := self._handlers.get(intent)):
             return await handler(ctx)
         if understanding.degraded:
             return await menu.understanding_unavailable(ctx)
         return await menu.not_understood(ctx)
+
+    @staticmethod
+    def _confirm_emergency(ctx: ActionContext) -> Reply:
+        return Reply(
+            text=ctx.t("sos.confirm"),
+            buttons=(
+                ctx.button("button.sos_yes", "/report_emergency"),
+                ctx.button("button.menu", "/help"),
+            ),
+        )

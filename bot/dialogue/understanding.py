@@ -32,6 +32,8 @@ class Understanding:
     language_confidence: float = 0.0
     degraded: bool = False
     from_payload: bool = False
+    # What the SOS keyword detector found, whatever the model said (None: nothing).
+    sos_keywords: str | None = None
 
 
 def parse_payload(text: str) -> Understanding | None:
@@ -85,9 +87,24 @@ def _from_parse(
     if intent == "nlu_fallback" or confidence < threshold:
         # An unsure SOS is asked about rather than dropped or recorded blindly.
         intent = UNSURE_EMERGENCY if intent == "report_emergency" and signal is None else None
+    if (
+        intent == "report_emergency"
+        and "incident_type" not in entities
+        and signal is not None
+        and signal.incident_type is not IncidentType.UNKNOWN
+    ):
+        # The model saw an SOS but not what kind: the keywords often know (numbers depend on it).
+        entities["incident_type"] = signal.incident_type.value
     if intent in _OVERRIDABLE and signal is not None:
         logger.warning("model said %s (%.2f) but keywords say SOS", parsed.intent, confidence)
         intent = "report_emergency"
         if signal.incident_type is not IncidentType.UNKNOWN:
             entities.setdefault("incident_type", signal.incident_type.value)
-    return Understanding(intent, confidence, entities, language, language_confidence)
+    return Understanding(
+        intent,
+        confidence,
+        entities,
+        language,
+        language_confidence,
+        sos_keywords=signal.incident_type.value if signal else None,
+    )

@@ -42,6 +42,8 @@ class PhuketTokenizer(Tokenizer):
             "prefix_separator_symbol": None,
             # Files or folders of GeoJSON whose feature names and aliases join the dictionary.
             "place_dictionary": ["data/places"],
+            # Domain words to keep whole, e.g. Chinese "取消订阅" (unsubscribe) vs "订阅" (subscribe).
+            "lexicon": [],
         }
 
     def __init__(
@@ -82,7 +84,10 @@ class PhuketTokenizer(Tokenizer):
         except ValueError:
             logger.warning("no stored dictionary; segmenting with the default word lists only")
             dictionary = None
-        return cls(config, model_storage, resource, dictionary)
+        tokenizer = cls(config, model_storage, resource, dictionary)
+        # Load the dictionaries now, not on the first message: the first user may be in danger.
+        _ = tokenizer.segmenter
+        return tokenizer
 
     @property
     def segmenter(self) -> MixedScriptSegmenter:
@@ -96,6 +101,7 @@ class PhuketTokenizer(Tokenizer):
 
     def train(self, training_data: TrainingData) -> Resource:
         words = place_names(Path(p) for p in self._config.get("place_dictionary") or [])
+        words += [str(word) for word in self._config.get("lexicon") or []]
         for example in training_data.training_examples:
             text = example.get(TEXT) or ""
             for entity in example.get(ENTITIES) or []:

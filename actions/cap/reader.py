@@ -1,0 +1,268 @@
+"""Turn a validated CAP 1.2 `<alert>` into what the alert service acts on.
+
+One `<info>` per language (``th-TH``, ``en-US``, ...): texts are taken from each, everything else
+(event, urgency, severity, certainty, times, areas) from the English one. Areas: `<polygon>` and
+`<circle>` as given (a circle that is exactly a gazetteer zone becomes that zone); an `<area>`
+without geometry is placed by its `<areaDesc>` (gazetteer zones, or the whole province);
+`<geocode>` is ignored with a log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+from pydantic import ValidationError
+
+from actions.alerts.draft import AlertDraft, AreaDraft, CircleDraft, field_errors
+from actions.alerts.references import Reference, parse_cap_time, parse_references
+from actions.alerts.service import AlertIdentity
+from actions.alerts.vocabulary import REQUIRED_LANGUAGES, Certainty, MsgType, Severity, Urgency
+from actions.cap.mapping import hazard_of
+from actions.cap.schema import CAP_NS, CapError
+from actions.domain import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
+from actions.places.gazetteer import Gazetteer, fold
+from actions.places.geo import Point, distance_m
+
+logger = logging.getLogger(__name__)
+
+NS = {"cap": CAP_NS}
+# An <areaDesc> naming the whole province (folded: case and Thai tone marks ignored).
+PROVINCE_NAMES = frozenset(
+    fold(name) for name in ("Phuket", "Phuket Province", "Changwat Phuket", "ภูเก็ต", "จังหวัดภูเก็ต", "จ.ภูเก็ต")
+)
+PROVINCE_WORDS = (fold("Phuket"), fold("ภูเก็ต"))
+# <areaDesc> often lists several places: "Patong, Karon และ Kata".
+AREA_SEPARATORS = re.compile(r"\s*(?:[,;/、，]|\band\b|และ)\s*")
+# A circle this close to a zone's own extent is that zone (our own exports name zones this way).
+SAME_CENTRE_M = 25.0
+SAME_RADIUS_M = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class CapMessage:
+    """A CAP message we act on: an Alert or Update with its draft, or a Cancel (draft None)."""
+
+    msg_type: MsgType
+    identity: AlertIdentity
+    agency: str
+    draft: AlertDraft | None
+    # What was left out, for the operator: unsupported languages, geocodes, unplaced areas.
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def references(self) -> list[Reference]:
+        return self.identity.references
+
+
+def _text(element: etree._Element, name: str) -> str | None:
+    value = element.findtext(f"cap:{name}", namespaces=NS)
+    return value.strip() if value and value.strip() else None
+
+
+def _language(info: etree._Element) -> str:
+    """``th-TH`` → ``th``; CAP's default is ``en-US``."""
+    return (_text(info, "language") or "en-US").split("-")[0].lower()
+
+
+def _where(element: etree._Element) -> str:
+    return f"line {element.sourceline}"
+
+
+def _parse_points(text: str, element: etree._Element) -> list[tuple[float, float]]:
+    points = []
+    for pair in text.split():
+        try:
+            lat_text, lon_text = pair.split(",")
+            point = Point(float(lat_text), float(lon_text))
+        except ValueError as exc:
+            raise CapError(
+                [f"{_where(element)}: <{etree.QName(element).localname}> {pair!r} is not 'lat,lon' ({exc})"]
+            ) from exc
+        points.append((point.lat, point.lon))
+    return points
+
+
+def _parse_circle(text: str, element: etree._Element) -> CircleDraft:
+    centre, _, radius = text.strip().partition(" ")
+    points = _parse_points(centre, element)
+    try:
+        radius_km = float(radius)
+    except ValueError:
+        radius_km = -1.0
+    if len(points) != 1 or not 0 < radius_km <= 500:
+        raise CapError(
+            [f"{_where(element)}: <circle> {text!r} is not 'lat,lon radius_km' (0 < radius ≤ 500)"]
+        )
+    [(lat, lon)] = points
+    return CircleDraft(lat=lat, lon=lon, radius_m=radius_km * 1000)
+
+
+def _zone_of_circle(circle: CircleDraft, names: list[str], gazetteer: Gazetteer) -> str | None:
+    for name in names:
+        zone = gazetteer.lookup(name)
+        if (
+            zone is not None
+            and distance_m(zone.point, Point(circle.lat, circle.lon)) <= SAME_CENTRE_M
+            and abs(zone.radius_m - circle.radius_m) <= SAME_RADIUS_M
+        ):
+            return zone.id
+    return None
+
+
+def _read_areas(info: etree._Element, gazetteer: Gazetteer, notes: list[str]) -> AreaDraft:
+    zones: list[str] = []
+    circles: list[CircleDraft] = []
+    polygons: list[list[tuple[float, float]]] = []
+    whole_province = False
+    for area in info.findall("cap:area", NS):
+        description = _text(area, "areaDesc") or ""
+        names = [name for name in AREA_SEPARATORS.split(description) if name]
+        geocodes = area.findall("cap:geocode", NS)
+        if geocodes:
+            codes = [f"{_text(g, 'valueName')}={_text(g, 'value')}" for g in geocodes]
+            logger.info("CAP area %r: geocodes ignored: %s", description, ", ".join(codes))
+            notes.append(f"<geocode> ignored in area {description!r}: {', '.join(codes)}")
+        shapes = area.findall("cap:polygon", NS) + area.findall("cap:circle", NS)
+        for polygon in area.findall("cap:polygon", NS):
+            polygons.append(_parse_points(polygon.text or "", polygon))
+        for element in area.findall("cap:circle", NS):
+            circle = _parse_circle(element.text or "", element)
+            zone = _zone_of_circle(circle, names, gazetteer)
+            if zone:
+                zones.append(zone)
+            else:
+                circles.append(circle)
+        if shapes:
+            continue
+        for name in names:
+            if fold(name).strip() in PROVINCE_NAMES:
+                whole_province = True
+            elif (zone_area := gazetteer.lookup(name)) is not None:
+                zones.append(zone_area.id)
+            elif any(word in fold(name) for word in PROVINCE_WORDS):
+                # "Andaman coast of Phuket" names no zone but is in Phuket: warn all of it.
+                whole_province = True
+                notes.append(f"area {name!r} taken as all of Phuket")
+            else:
+                logger.info("CAP area %r: %r is no place we know; ignored", description, name)
+                notes.append(f"area {name!r} matches no Phuket zone; ignored")
+    if not (zones or circles or polygons or whole_province):
+        raise CapError(
+            [
+                f"{_where(info)}: no <area> could be placed in Phuket: give a <polygon> or <circle>, "
+                "or an <areaDesc> naming Phuket or a place in it (Patong, Kata, Phuket Town, ...)"
+            ]
+        )
+    if whole_province:
+        # One <area> is the whole province: every other area lies inside it.
+        return AreaDraft(all_phuket=True)
+    return AreaDraft(zones=list(dict.fromkeys(zones)), circles=circles, polygons=polygons)
+
+
+def _infos_by_language(root: etree._Element, notes: list[str]) -> dict[str, etree._Element]:
+    infos: dict[str, etree._Element] = {}
+    for info in root.findall("cap:info", NS):
+        language = _language(info)
+        if language not in SUPPORTED_LANGUAGES:
+            logger.info("CAP <info> in %s ignored: not a supported language", _text(info, "language"))
+            notes.append(f"<info> in {_text(info, 'language')} ignored: the bot does not speak it")
+        elif language in infos:
+            notes.append(f"second <info> in {language} ({_where(info)}) ignored")
+        else:
+            infos[language] = info
+    return infos
+
+
+def _draft(infos: dict[str, etree._Element], gazetteer: Gazetteer, notes: list[str]) -> AlertDraft:
+    missing = [language for language in REQUIRED_LANGUAGES if language not in infos]
+    if missing:
+        raise CapError(
+            [
+                "an <info> is required in Thai (th-TH) and English (en-US); missing: "
+                + ", ".join(missing)
+                + f" (found: {', '.join(infos) or 'none'})"
+            ]
+        )
+    primary = infos[DEFAULT_LANGUAGE]
+    headline: dict[str, str] = {}
+    instruction: dict[str, str] = {}
+    description: dict[str, str] = {}
+    problems = []
+    for language, info in infos.items():
+        event = _text(info, "event") or ""
+        # A feed without <instruction> still says what to do in its <description>.
+        said = _text(info, "instruction") or _text(info, "description")
+        if said is None:
+            problems.append(
+                f"{_where(info)}: the {language} <info> has neither <instruction> nor <description>"
+            )
+            continue
+        headline[language] = _text(info, "headline") or event
+        instruction[language] = said
+        if (text := _text(info, "description")) and text != said:
+            description[language] = text
+    if problems:
+        raise CapError(problems)
+    effective = _text(primary, "effective") or _text(primary, "onset")
+    expires = _text(primary, "expires")
+    categories = [c.text or "" for c in primary.findall("cap:category", NS)]
+    try:
+        return AlertDraft(
+            hazard=hazard_of(_text(primary, "event") or "", categories),
+            # The schema has checked these against the CAP value lists.
+            severity=Severity(_text(primary, "severity") or "Unknown"),
+            urgency=Urgency(_text(primary, "urgency") or "Unknown"),
+            certainty=Certainty(_text(primary, "certainty") or "Unknown"),
+            area=_read_areas(primary, gazetteer, notes),
+            headline=headline,
+            instruction=instruction,
+            description=description,
+            effective=parse_cap_time(effective) if effective else None,
+            expires=parse_cap_time(expires) if expires else None,
+        )
+    except ValidationError as exc:
+        raise CapError([f"<info>: {error.msg}" for error in field_errors(exc.errors())]) from exc
+
+
+def read_cap(root: etree._Element, gazetteer: Gazetteer) -> CapMessage:
+    """The message a schema-valid `<alert>` carries.
+
+    Only ``Actual`` messages of ``Public`` scope are relayed: tests, exercises and restricted
+    messages must never reach tourists.
+
+    Raises:
+        CapError: a message we do not relay, or content that cannot become an alert.
+    """
+    status, scope, msg_type = _text(root, "status"), _text(root, "scope"), _text(root, "msgType")
+    if status != "Actual":
+        raise CapError([f"only <status>Actual</status> messages are relayed, not {status}"])
+    if scope != "Public":
+        raise CapError([f"only <scope>Public</scope> messages are relayed, not {scope}"])
+    if msg_type not in {m.value for m in MsgType}:
+        raise CapError([f"<msgType>{msg_type}</msgType> carries no warning; send Alert, Update or Cancel"])
+    identifier, sender = _text(root, "identifier") or "", _text(root, "sender") or ""
+    for name, value in (("identifier", identifier), ("sender", sender)):
+        # CAP 1.2 §3.2.1: no spaces, commas or restricted characters (they split <references>).
+        if re.search(r"[\s,<&]", value):
+            raise CapError([f"<{name}> {value!r} must not contain spaces, commas, '<' or '&'"])
+    try:
+        references = parse_references(_text(root, "references"))
+    except ValueError as exc:
+        raise CapError([f"<references>: {exc}"]) from exc
+    if msg_type != MsgType.ALERT and not references:
+        raise CapError([f"a {msg_type} needs <references> naming the alert it {msg_type.lower()}s"])
+    notes: list[str] = []
+    infos = _infos_by_language(root, notes)
+    draft = None if msg_type == MsgType.CANCEL else _draft(infos, gazetteer, notes)
+    primary = infos.get(DEFAULT_LANGUAGE)
+    agency = (_text(primary, "senderName") if primary is not None else None) or sender
+    identity = AlertIdentity(
+        sender=sender,
+        identifier=identifier,
+        sent=parse_cap_time(_text(root, "sent") or ""),
+        references=references,
+    )
+    return CapMessage(MsgType(msg_type), identity, agency, draft, notes)

@@ -1,0 +1,65 @@
+"""Which warnings are in force, for the user's place, a named area, or all of Phuket."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+
+from actions.alerts import Circle, alerts_in_force
+from actions.context import ActionContext
+from actions.db.models import Alert
+from actions.domain import DEFAULT_LANGUAGE
+from actions.handlers.location import resolve_origin
+from actions.replies import Reply
+
+PHUKET_TIME = ZoneInfo("Asia/Bangkok")
+# Around a shared location, alerts within this distance concern the user.
+NEARBY_RADIUS_M = 3_000
+SEVERITY_ICONS = {"Extreme": "🔴", "Severe": "🟠", "Moderate": "🟡", "Minor": "🔵"}
+HAZARDS = {"tsunami", "storm", "flood", "landslide", "rip_current", "fire", "public_order", "other"}
+
+
+def local_time(ctx: ActionContext, moment: datetime) -> str:
+    """A time as people in Phuket read it (ICT), in the user's language."""
+    return format_datetime(moment.astimezone(PHUKET_TIME), "d MMM HH:mm", locale=ctx.language) + " (ICT)"
+
+
+def text_in(texts: dict[str, str], language: str) -> str:
+    return texts.get(language) or texts.get(DEFAULT_LANGUAGE) or next(iter(texts.values()), "")
+
+
+def alert_text(ctx: ActionContext, alert: Alert) -> str:
+    hazard = alert.hazard if alert.hazard in HAZARDS else "other"
+    severity = alert.severity.lower()
+    return ctx.t(
+        "warnings.item",
+        icon=SEVERITY_ICONS.get(alert.severity, "⚪"),
+        hazard=ctx.t(f"hazard.{hazard}"),
+        severity=ctx.t(f"severity.{severity if severity in SEVERITY_ICONS_LOWER else 'unknown'}"),
+        headline=text_in(alert.headline, ctx.language),
+        instruction=text_in(alert.instruction, ctx.language),
+        agency=alert.agency,
+        issued=local_time(ctx, alert.effective),
+    )
+
+
+SEVERITY_ICONS_LOWER = {key.lower() for key in SEVERITY_ICONS}
+
+
+async def warning_status(ctx: ActionContext) -> list[Reply]:
+    origin = resolve_origin(ctx)
+    if origin is None:
+        label = ctx.t("warnings.all_phuket")
+        alerts = await alerts_in_force(ctx.session, ctx.now)
+    else:
+        label = origin.label or ctx.t("subscribe.your_location")
+        radius = origin.area.radius_m if origin.area else NEARBY_RADIUS_M
+        alerts = await alerts_in_force(
+            ctx.session, ctx.now, near=Circle(origin.point, radius), gazetteer=ctx.gazetteer
+        )
+    if not alerts:
+        return [Reply(text=ctx.t("warnings.none", area=label, time=local_time(ctx, ctx.now)))]
+    items = "\n\n".join(alert_text(ctx, alert) for alert in alerts)
+    return [Reply(text=f"{ctx.t('warnings.header', area=label)}\n\n{items}")]

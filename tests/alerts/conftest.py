@@ -1,0 +1,113 @@
+"""Alerts under test: the agency API app (keys of every role), JSON drafts, CAP samples, subscribers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from lxml import etree
+from sqlalchemy import select
+
+from actions.alerts.references import cap_time
+from actions.cap import CAP_NS
+from actions.db.base import utcnow
+from actions.db.models import Alert, Delivery, Subscription, User
+from tests.api.conftest import Api, api, dead_nlu_url
+
+__all__ = ["Api", "api", "dead_nlu_url"]  # the fixtures, shared with tests/api
+
+SAMPLES = Path(__file__).parent / "samples"
+TMD_SAMPLE = SAMPLES / "tmd_tsunami_th_en.xml"
+NS = {"cap": CAP_NS}
+
+
+def alert_body(**overrides: Any) -> dict[str, Any]:
+    """A valid JSON alert: a storm for Patong in Thai and English, in force for three hours."""
+    now = utcnow()
+    body: dict[str, Any] = {
+        "hazard": "storm",
+        "severity": "Severe",
+        "urgency": "Expected",
+        "certainty": "Likely",
+        "area": {"zones": ["patong"]},
+        "headline": {"th": "พายุฝนฟ้าคะนองที่ป่าตอง", "en": "Thunderstorm over Patong"},
+        "instruction": {"th": "หลีกเลี่ยงชายหาด", "en": "Stay off the beach"},
+        "effective": (now - timedelta(minutes=1)).isoformat(),
+        "expires": (now + timedelta(hours=3)).isoformat(),
+    }
+    body.update(overrides)
+    return body
+
+
+def tmd_sample(
+    now: datetime | None = None,
+    *,
+    identifier: str | None = None,
+    msg_type: str | None = None,
+    references: str | None = None,
+    headline_en: str | None = None,
+    severity: str | None = None,
+) -> bytes:
+    """The TMD-style sample, sent now and in force for six hours, with the changes asked for."""
+    now = now or utcnow()
+    root = etree.parse(str(TMD_SAMPLE)).getroot()
+    root.find("cap:sent", NS).text = cap_time(now)
+    for info in root.findall("cap:info", NS):
+        info.find("cap:effective", NS).text = cap_time(now - timedelta(minutes=2))
+        info.find("cap:expires", NS).text = cap_time(now + timedelta(hours=6))
+        if severity:
+            info.find("cap:severity", NS).text = severity
+        if headline_en and info.findtext("cap:language", namespaces=NS) == "en-US":
+            info.find("cap:headline", NS).text = headline_en
+    if identifier:
+        root.find("cap:identifier", NS).text = identifier
+    if msg_type:
+        root.find("cap:msgType", NS).text = msg_type
+    if references:
+        element = etree.Element(f"{{{CAP_NS}}}references")
+        element.text = references
+        root.find("cap:scope", NS).addnext(element)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def cap_triple(document: bytes) -> str:
+    """``sender,identifier,sent`` of a CAP document: what a later message references."""
+    root = etree.fromstring(document)
+    return ",".join(
+        root.findtext(f"cap:{name}", namespaces=NS) or "" for name in ("sender", "identifier", "sent")
+    )
+
+
+async def post_cap(api: Api, document: bytes, role: str = "operator") -> Any:
+    return await api.post(
+        "/api/v1/alerts/cap", role=role, content=document, headers={"content-type": "application/cap+xml"}
+    )
+
+
+async def add_subscriber(app: FastAPI, name: str, *, area_id: str, lat: float, lon: float) -> int:
+    """A LINE user subscribed to an area (2 km around its centre); their user id."""
+    async with app.state.sessions() as session:
+        user = User(channel="line", channel_user_id=name, language="en")
+        session.add(user)
+        await session.flush()
+        session.add(
+            Subscription(user_id=user.id, area_id=area_id, lat=lat, lon=lon, radius_m=2000, label=area_id)
+        )
+        await session.commit()
+        return user.id
+
+
+async def delivered_to(app: FastAPI, alert_id: int) -> set[int]:
+    """The users an alert has a delivery row for (whatever the worker has done with it since)."""
+    async with app.state.sessions() as session:
+        rows = await session.scalars(select(Delivery.user_id).where(Delivery.alert_id == alert_id))
+        return set(rows)
+
+
+async def alert_row(app: FastAPI, alert_id: int) -> Alert:
+    async with app.state.sessions() as session:
+        alert = await session.get(Alert, alert_id)
+        assert alert is not None
+        return alert

@@ -1,0 +1,73 @@
+"""SOS messages the model must never file under out_of_scope, and gibberish it must not take for an
+SOS. Written independently of the training data, in all eight languages.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.conftest import NLU_TOKEN
+
+pytestmark = pytest.mark.nlu
+
+MUST_NOT_MISS = [
+    # th
+    "ช่วยด้วยค่ะ ลูกสาวจมน้ำ",
+    "มีคนถูกแทงที่ซอยบางลา",
+    "รถล้มคนเจ็บหนักมาก เรียกรถพยาบาลด่วน",
+    "ไฟไหม้โรงแรม ออกไม่ได้",
+    "ลูกหายที่หาดกะรน",
+    # en
+    "please help my dad is having a heart attack",
+    "someone just got stabbed outside the bar",
+    "car crash on the hill road, people hurt",
+    "there is a fire in our hotel corridor",
+    "my daughter is missing on Karon beach",
+    "HELP",
+    # zh
+    "救命 我朋友溺水了",
+    "我被抢劫了 快报警",
+    "酒店着火了",
+    "我儿子走丢了",
+    # ru
+    "помогите мой друг тонет",
+    "на нас напали и ограбили",
+    "в отеле пожар",
+    "пропал ребенок на пляже",
+    # ko
+    "살려주세요 친구가 물에 빠졌어요",
+    "교통사고가 났어요 다친 사람이 있어요",
+    # ja
+    "助けて 友達が溺れてる",
+    "ホテルで火事です",
+    # de
+    "Hilfe mein Sohn ertrinkt",
+    "Wir hatten einen Unfall mit dem Roller, mein Freund blutet",
+    # fr
+    "au secours mon fils se noie",
+    "on m'a agressé et volé mon sac",
+]
+
+GIBBERISH = ["asdfghjkl", "ฟหกดฟหกด", "qwertyuiop", "ыфвафыва", "zzzzzz", "ㅁㄴㅇㄹㅁㄴㅇㄹ", "🙂🙂🙂🙂"]
+
+
+def parse(nlu_url: str, text: str) -> dict:
+    response = httpx.post(
+        f"{nlu_url}/model/parse", params={"token": NLU_TOKEN}, json={"text": text}, timeout=30
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+@pytest.mark.parametrize("text", MUST_NOT_MISS)
+def test_an_sos_is_never_out_of_scope(nlu_url, text):
+    result = parse(nlu_url, text)
+    assert result["intent"]["name"] not in {"out_of_scope", "nlu_fallback"}, result["intent"]
+    assert result["intent"]["name"] == "report_emergency", result["intent_ranking"][:3]
+
+
+@pytest.mark.parametrize("text", GIBBERISH)
+def test_gibberish_is_never_a_confident_sos(nlu_url, text):
+    intent = parse(nlu_url, text)["intent"]
+    assert not (intent["name"] == "report_emergency" and intent["confidence"] >= 0.5), intent
