@@ -70,7 +70,7 @@ format: setup
 	.venv/bin/ruff format .
 
 test: setup nlu-train lint
-	cd nlu && .venv/bin/python -m pytest ../tests/nlu
+	cd nlu && .venv/bin/python -m pytest
 	.venv/bin/pytest
 
 clean:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from phuket_nlu.language_id import LanguageIdentifier
-from phuket_nlu.tokenizer import PhuketTokenizer
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from phuket_nlu.language_id import LanguageIdentifier
+from phuket_nlu.tokenizer import PhuketTokenizer
 
 ROOT = Path(__file__).resolve().parents[2]
 
