@@ -8,7 +8,7 @@ Per channel it reports the sending time, the achieved rate as a fraction of the 
 429s received, and duplicates and misses (both must be 0). Not a test: it asserts nothing.
 Writes bench/results/broadcast.json.
 
-Run: .venv/bin/python -m bench.broadcast [--count 100000] [--telegram-rate 400] [--line-rate 10]
+Run: .venv/bin/python -m bench.broadcast [--count 100000] [--telegram-rate 500] [--line-rate 10]
 (PostgreSQL: --postgres-url; its `public` schema is dropped and recreated.)
 """
 
@@ -369,7 +369,7 @@ async def main() -> None:
     )
     parser.add_argument("--count", type=int, default=100_000, help="subscribers (half LINE, half Telegram)")
     parser.add_argument("--line-rate", type=float, default=10.0, help="LINE multicast requests/s allowed")
-    parser.add_argument("--telegram-rate", type=float, default=400.0, help="Telegram messages/s allowed")
+    parser.add_argument("--telegram-rate", type=float, default=500.0, help="Telegram messages/s allowed")
     parser.add_argument("--concurrency", type=int, default=4, help="Telegram requests in flight")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument(

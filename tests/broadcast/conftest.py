@@ -26,10 +26,9 @@ from tests.bot.channels.conftest import LINE_SECRET, LINE_TOKEN, TELEGRAM_TOKEN,
 from tests.bot.conftest import dead_nlu_url, make_settings
 from tests.fakes.line_api import FakeLineApi
 from tests.fakes.telegram_api import FakeTelegramApi
-from tests.workers import WorkerProcess, worker_environment
 
 # Fixtures shared with tests/bot, used here too.
-__all__ = ["WorkerProcess", "dead_nlu_url", "line_api", "telegram_api", "worker_environment"]
+__all__ = ["dead_nlu_url", "line_api", "telegram_api"]
 
 HEADLINE = {"th": "คำเตือนสึนามิ", "en": "Tsunami warning"}
 INSTRUCTION = {"th": "อพยพขึ้นที่สูงทันที", "en": "Move to high ground now"}

@@ -13,7 +13,6 @@ from collections import Counter
 from actions.db.models import Delivery
 from tests.broadcast.conftest import (
     Subscriber,
-    WorkerProcess,
     add_subscribers,
     counts,
     delivered,
@@ -22,6 +21,7 @@ from tests.broadcast.conftest import (
     issue_alert,
     platform_settings,
 )
+from tests.workers import WorkerProcess
 
 LINE_USERS = [Subscriber("line", f"U-th-{n:03d}", language="th") for n in range(600)] + [
     Subscriber("line", f"U-en-{n:03d}", language="en") for n in range(500)
