@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from actions.alerts.presentation import hazard_key, severity_icon, text_in
 from actions.db.models import Alert
-from actions.handlers.warnings import HAZARDS, SEVERITY_ICONS, text_in
 from actions.i18n import Translator
 
 
@@ -13,9 +13,8 @@ def alert_message(alert: Alert, language: str, translator: Translator) -> str:
     The headline and the instruction fall back to English (then to any language the alert has)
     when the agency did not write them in `language`.
     """
-    hazard = alert.hazard if alert.hazard in HAZARDS else "other"
     lines = [
-        f"{SEVERITY_ICONS.get(alert.severity, '⚪')} {translator(language, f'hazard.{hazard}')}: "
+        f"{severity_icon(alert)} {translator(language, hazard_key(alert))}: "
         f"{text_in(alert.headline, language)}",
     ]
     instruction = text_in(alert.instruction, language)

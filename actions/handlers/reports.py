@@ -17,14 +17,15 @@ _NUMBER = re.compile(r"#?\s*(\d{1,9})\b")
 
 
 def _wanted_reference(ctx: ActionContext) -> tuple[str | None, int | None]:
-    """A PKT reference, or an incident number like `#42`, from the entity or the text."""
-    for source in (ctx.entities.get("case_id"), ctx.text):
-        if not source:
-            continue
-        if reference := normalize_reference(source):
-            return reference, None
-        if source is ctx.entities.get("case_id") and (match := _NUMBER.search(source)):
-            return None, int(match.group(1))
+    """A PKT reference (from the entity or the text), or an incident number like `#42`.
+
+    A bare number counts only when the NLU marked it as a `case_id`: "my 2 kids" is no reference.
+    """
+    case_id = ctx.entities.get("case_id") or ""
+    if reference := normalize_reference(case_id) or normalize_reference(ctx.text or ""):
+        return reference, None
+    if match := _NUMBER.search(case_id):
+        return None, int(match.group(1))
     return None, None
 
 

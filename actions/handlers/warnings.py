@@ -8,17 +8,15 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 
 from actions.alerts import Circle, alerts_in_force
+from actions.alerts.presentation import hazard_key, severity_icon, severity_key, text_in
 from actions.context import ActionContext
 from actions.db.models import Alert
-from actions.domain import DEFAULT_LANGUAGE
 from actions.handlers.location import resolve_origin
 from actions.replies import Reply
 
 PHUKET_TIME = ZoneInfo("Asia/Bangkok")
 # Around a shared location, alerts within this distance concern the user.
 NEARBY_RADIUS_M = 3_000
-SEVERITY_ICONS = {"Extreme": "🔴", "Severe": "🟠", "Moderate": "🟡", "Minor": "🔵"}
-HAZARDS = {"tsunami", "storm", "flood", "landslide", "rip_current", "fire", "public_order", "other"}
 
 
 def local_time(ctx: ActionContext, moment: datetime) -> str:
@@ -26,26 +24,17 @@ def local_time(ctx: ActionContext, moment: datetime) -> str:
     return format_datetime(moment.astimezone(PHUKET_TIME), "d MMM HH:mm", locale=ctx.language) + " (ICT)"
 
 
-def text_in(texts: dict[str, str], language: str) -> str:
-    return texts.get(language) or texts.get(DEFAULT_LANGUAGE) or next(iter(texts.values()), "")
-
-
 def alert_text(ctx: ActionContext, alert: Alert) -> str:
-    hazard = alert.hazard if alert.hazard in HAZARDS else "other"
-    severity = alert.severity.lower()
     return ctx.t(
         "warnings.item",
-        icon=SEVERITY_ICONS.get(alert.severity, "⚪"),
-        hazard=ctx.t(f"hazard.{hazard}"),
-        severity=ctx.t(f"severity.{severity if severity in SEVERITY_ICONS_LOWER else 'unknown'}"),
+        icon=severity_icon(alert),
+        hazard=ctx.t(hazard_key(alert)),
+        severity=ctx.t(severity_key(alert)),
         headline=text_in(alert.headline, ctx.language),
         instruction=text_in(alert.instruction, ctx.language),
         agency=alert.agency,
         issued=local_time(ctx, alert.effective),
     )
-
-
-SEVERITY_ICONS_LOWER = {key.lower() for key in SEVERITY_ICONS}
 
 
 async def warning_status(ctx: ActionContext) -> list[Reply]:
