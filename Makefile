@@ -14,13 +14,14 @@ export NLU_PORT ?= 5005
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 export UV
 
-.PHONY: help setup run test lint format nlu-train nlu-serve nlu-eval nlu-test chat clean
+.PHONY: help setup run test lint format nlu-train nlu-serve nlu-eval nlu-eval-independent nlu-test chat clean
 
 help:
 	@echo "make run        set everything up, start the NLU service and the bot (http://127.0.0.1:$(BOT_PORT))"
 	@echo "make test       set everything up and run lint and every test"
 	@echo "make nlu-train  train models/nlu.tar.gz (skipped when data and config are unchanged)"
 	@echo "make nlu-eval   held-out evaluation per language, ours vs Rasa's stock pipeline -> reports/nlu/"
+	@echo "make nlu-eval-independent   the same, trained on all data, tested on nlu/tests/independent/"
 	@echo "make nlu-test FILE=data.yml OUT=dir   rasa test nlu with our model on any Rasa-format file"
 	@echo "make chat       chat with the bot in the terminal (NLU must be running: make nlu-serve)"
 	@echo "make lint       ruff and mypy"
@@ -49,6 +50,9 @@ run: setup nlu-train
 
 nlu-eval: nlu/.venv/.synced
 	PYTHONPATH=nlu nlu/.venv/bin/python nlu/scripts/evaluate.py --out reports/nlu
+
+nlu-eval-independent: nlu/.venv/.synced
+	PYTHONPATH=nlu nlu/.venv/bin/python nlu/scripts/evaluate.py --test-dir nlu/tests/independent --out reports/nlu/independent
 
 nlu-test: nlu-train
 	@test -n "$(FILE)" -a -n "$(OUT)" || { echo "usage: make nlu-test FILE=any_rasa_format.yml OUT=dir"; exit 2; }

@@ -47,6 +47,7 @@ _SOS_WORDS: tuple[str, ...] = (
     "need ambulance",
     "urgent help",
     "mayday",
+    "need police",
     # zh
     "救命",
     "快来人啊",
@@ -58,9 +59,14 @@ _SOS_WORDS: tuple[str, ...] = (
     "叫救护车",
     "报警",
     "快来人",
+    "来人啊",
+    "求救",
+    "救人",
+    "出人命",
     "帮帮我",
     # ru
     "помогите",
+    "мэйдэй",
     "сос",
     "срочно помогите",
     "помоги",
@@ -548,8 +554,8 @@ def _folded_terms(words: tuple[str, ...]) -> tuple[str, ...]:
 
 _FOLDED_SOS = _folded_terms(_SOS_WORDS)
 _FOLDED_TYPES = {kind: _folded_terms(words) for kind, words in _TYPE_WORDS.items()}
-# Latin and Cyrillic words start a word; short ones must also end it ("fire" is not "firework"),
-# longer ones are stems ("drown" covers "drowning").
+# Latin and Cyrillic words start a word; short ones and phrases must also end it ("fire" is not
+# "firework", "help me" is not "help menu"), longer single words are stems ("drown" covers "drowning").
 _WORD_SCRIPT = re.compile(r"^[a-zа-яёäöüßàâçéèêëîïôûùœ' !\-]+$")
 _LETTER = "a-zа-яёäöüßàâçéèêëîïôûùœ"
 
@@ -557,7 +563,8 @@ _LETTER = "a-zа-яёäöüßàâçéèêëîïôûùœ"
 def _contains(haystack: str, term: str) -> bool:
     if _WORD_SCRIPT.match(term):
         word = re.escape(term.strip())
-        tail = f"(?![{_LETTER}])" if len(term.strip()) <= 4 else ""
+        short_or_phrase = len(term.strip()) <= 4 or " " in term.strip()
+        tail = f"(?![{_LETTER}])" if short_or_phrase else ""
         return re.search(f"(?<![{_LETTER}]){word}{tail}", haystack) is not None
     return term in haystack
 
@@ -566,18 +573,41 @@ def _contains(haystack: str, term: str) -> bool:
 class EmergencySignal:
     incident_type: IncidentType
     matched: str
+    # The whole message is a cry for help and nothing else ("HELP HELP", "сос сос сос").
+    cry_only: bool = False
 
 
-# A cry that is an SOS only when it is the whole message ("ช่วยยยยย!!!", "HELPPP").
-_CRIES = frozenset({"ช่วย", "help", "сос", "помощь", "救", "도와줘", "たすけて"})
+# A cry that is an SOS only when it makes up the whole message, alone or repeated ("ช่วยยยยย!!!",
+# "HELP HELP HELP", "хелп хелп"); inside a sentence these words are ordinary ("ช่วยบอกหน่อย").
+_CRIES = frozenset(
+    fold(word)
+    for word in (
+        "ช่วย",
+        "help",
+        "хелп",
+        "сос",
+        "помощь",
+        "救",
+        "救人",
+        "求救",
+        "도와줘",
+        "たすけて",
+        "タスケテ",
+    )
+)
 _NOT_LETTERS = re.compile(r"[\W_]+")
+
+
+def _is_only_cries(folded: str) -> bool:
+    words = [word for word in _NOT_LETTERS.split(folded) if word]
+    return bool(words) and all(word in _CRIES for word in words)
 
 
 def detect_emergency(text: str) -> EmergencySignal | None:
     """An SOS with its likely type, or None when nothing in the text sounds like one."""
     folded = fold(text)
-    if _NOT_LETTERS.sub("", folded) in _CRIES:
-        return EmergencySignal(IncidentType.UNKNOWN, folded.strip())
+    if _is_only_cries(folded) or _NOT_LETTERS.sub("", folded) in _CRIES:
+        return EmergencySignal(IncidentType.UNKNOWN, folded.strip(), cry_only=True)
     for kind, terms in _FOLDED_TYPES.items():
         for term in terms:
             if _contains(folded, term):

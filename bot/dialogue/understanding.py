@@ -16,7 +16,8 @@ logger = logging.getLogger(__name__)
 
 _PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<entities>\{.*\})?\s*$", re.DOTALL)
 
-# An SOS the model filed under one of these is still an SOS when the keywords say so.
+# An SOS the model filed under one of these is still an SOS when the keywords say so; a message
+# that is nothing but a cry for help is an SOS whatever the model says.
 _OVERRIDABLE = {"out_of_scope", "nlu_fallback", "greet", "goodbye", "thank", "affirm", "deny", None}
 
 
@@ -95,7 +96,7 @@ def _from_parse(
     ):
         # The model saw an SOS but not what kind: the keywords often know (numbers depend on it).
         entities["incident_type"] = signal.incident_type.value
-    if intent in _OVERRIDABLE and signal is not None:
+    if signal is not None and (intent in _OVERRIDABLE or signal.cry_only):
         logger.warning("model said %s (%.2f) but keywords say SOS", parsed.intent, confidence)
         intent = "report_emergency"
         if signal.incident_type is not IncidentType.UNKNOWN:

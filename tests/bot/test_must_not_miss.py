@@ -1,5 +1,6 @@
 """SOS messages the model must never file under out_of_scope, and gibberish it must not take for an
-SOS. Written independently of the training data, in all eight languages.
+SOS. Written independently of the training data, in all eight languages; the SOS messages of the
+independent NLU test set (nlu/tests/independent, `make nlu-eval-independent`) are checked too.
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from bench.nlu_data import ROOT, examples_by_language
 from tests.conftest import NLU_TOKEN
 
 pytestmark = pytest.mark.nlu
@@ -49,6 +51,12 @@ MUST_NOT_MISS = [
     "on m'a agressé et volé mon sac",
 ]
 
+INDEPENDENT_SOS = [
+    text
+    for intents in examples_by_language(ROOT / "nlu" / "tests" / "independent").values()
+    for text in intents["report_emergency"]
+]
+
 GIBBERISH = ["asdfghjkl", "ฟหกดฟหกด", "qwertyuiop", "ыфвафыва", "zzzzzz", "ㅁㄴㅇㄹㅁㄴㅇㄹ", "🙂🙂🙂🙂"]
 
 
@@ -65,6 +73,16 @@ def test_an_sos_is_never_out_of_scope(nlu_url, text):
     result = parse(nlu_url, text)
     assert result["intent"]["name"] not in {"out_of_scope", "nlu_fallback"}, result["intent"]
     assert result["intent"]["name"] == "report_emergency", result["intent_ranking"][:3]
+
+
+def test_the_independent_test_set_has_sos_messages_in_every_language():
+    assert len(INDEPENDENT_SOS) >= 8 * 10
+
+
+@pytest.mark.parametrize("text", INDEPENDENT_SOS)
+def test_an_sos_written_apart_from_the_training_data_is_never_out_of_scope(nlu_url, text):
+    intent = parse(nlu_url, text)["intent"]
+    assert intent["name"] not in {"out_of_scope", "nlu_fallback"}, intent
 
 
 @pytest.mark.parametrize("text", GIBBERISH)

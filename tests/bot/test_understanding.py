@@ -3,8 +3,9 @@ from __future__ import annotations
 import pytest
 
 from bot.dialogue.emergency_keywords import detect_emergency
-from bot.dialogue.understanding import parse_payload
+from bot.dialogue.understanding import _from_parse, parse_payload
 from bot.language import guess_language_from_script
+from bot.nlu import ParseResult
 
 
 def test_button_payloads_skip_the_nlu():
@@ -29,6 +30,10 @@ def test_button_payloads_skip_the_nlu():
         ("Hilfe! Mein Freund ist bewusstlos", "medical"),
         ("au secours on m'a volé mon sac", "crime"),
         ("SOS", "unknown"),
+        ("ช่วยยยยยยย", "unknown"),
+        ("HELP HELP HELP", "unknown"),
+        ("хелп хелп", "unknown"),
+        ("求救！！！", "unknown"),
     ],
 )
 def test_sos_words_in_every_language(text, incident_type):
@@ -38,7 +43,15 @@ def test_sos_words_in_every_language(text, incident_type):
 
 
 @pytest.mark.parametrize(
-    "text", ["nearest hospital to Patong", "fireworks at the beach tonight?", "hello", "สวัสดีครับ"]
+    "text",
+    [
+        "nearest hospital to Patong",
+        "fireworks at the beach tonight?",
+        "hello",
+        "สวัสดีครับ",
+        "ช่วยบอกทางไปป่าตองหน่อย",
+        "help menu",
+    ],
 )
 def test_ordinary_messages_are_not_sos(text):
     assert detect_emergency(text) is None
@@ -57,3 +70,18 @@ def test_ordinary_messages_are_not_sos(text):
 )
 def test_script_languages(text, code):
     assert guess_language_from_script(text).code == code
+
+
+@pytest.mark.parametrize(
+    ("text", "model_intent"),
+    [("сос сос сос", "incident_status"), ("HELP HELP HELP", "emergency_numbers"), ("ช่วยยยยย", "help")],
+)
+def test_a_bare_cry_for_help_is_an_sos_whatever_the_model_says(text, model_intent):
+    understood = _from_parse(ParseResult(text, model_intent, 0.93), text, None, 0.0, 0.5)
+    assert understood.intent == "report_emergency"
+
+
+def test_keywords_do_not_overrule_a_confident_question():
+    text = "where is the nearest hospital, my friend is bleeding"
+    understood = _from_parse(ParseResult(text, "find_hospital", 0.95), text, None, 0.0, 0.5)
+    assert understood.intent == "find_hospital"
