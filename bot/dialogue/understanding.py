@@ -18,7 +18,9 @@ _PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<entities>\{.*\})?\s*$", re.DOTA
 
 # An SOS the model filed under one of these is still an SOS when the keywords say so; a message
 # that is nothing but a cry for help is an SOS whatever the model says.
-_OVERRIDABLE = {"out_of_scope", "nlu_fallback", "greet", "goodbye", "thank", "affirm", "deny", None}
+# Not "deny" or "thank": there the emergency words come negated or in gratitude ("no, nobody is
+# injured", "thanks, the ambulance came fast").
+_OVERRIDABLE = {"out_of_scope", "nlu_fallback", "greet", "goodbye", "affirm", None}
 
 
 UNSURE_EMERGENCY = "confirm_emergency"

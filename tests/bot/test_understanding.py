@@ -85,3 +85,13 @@ def test_keywords_do_not_overrule_a_confident_question():
     text = "where is the nearest hospital, my friend is bleeding"
     understood = _from_parse(ParseResult(text, "find_hospital", 0.95), text, None, 0.0, 0.5)
     assert understood.intent == "find_hospital"
+
+
+@pytest.mark.parametrize(
+    ("text", "model_intent"),
+    [("no, nobody is injured", "deny"), ("没人受伤", "deny"), ("thanks, the ambulance came fast", "thank")],
+)
+def test_a_no_or_a_thank_you_that_names_an_emergency_is_not_a_new_sos(text, model_intent):
+    assert detect_emergency(text) is not None  # the keywords alone would call it an SOS
+    understood = _from_parse(ParseResult(text, model_intent, 0.9), text, None, 0.0, 0.5)
+    assert understood.intent == model_intent
