@@ -132,11 +132,16 @@ async def continue_emergency(ctx: ActionContext, incident: Incident) -> list[Rep
         return await add_photo(ctx, incident)
     if ctx.location is not None or (ctx.state.step == STEP_LOCATION and named_area(ctx)):
         return await _record_location(ctx, incident)
-    await add_event(ctx.session, incident, EventKind.DETAILS, actor=actor_of(ctx), now=ctx.now, text=ctx.text)
+    await add_details(ctx, incident)
     # The flow stays open (until it expires) so that a photo or more details join this incident.
     ctx.state.step = STEP_DETAILS
-    ctx.notify_responders(incident, EventKind.DETAILS.value)
     return [Reply(text=ctx.t("sos.details_added", reference=incident.reference))]
+
+
+async def add_details(ctx: ActionContext, incident: Incident) -> None:
+    """Keep what the reporter wrote with the incident, and tell the responders."""
+    await add_event(ctx.session, incident, EventKind.DETAILS, actor=actor_of(ctx), now=ctx.now, text=ctx.text)
+    ctx.notify_responders(incident, EventKind.DETAILS.value)
 
 
 async def latest_open_incident(ctx: ActionContext) -> Incident | None:

@@ -221,6 +221,11 @@ class Dialogue:
                 return await emergency.ask_cancel(ctx, incident)
             if intent not in _SOS_INTERRUPTIONS or ctx.location is not None:
                 return await emergency.continue_emergency(ctx, incident)
+            if ctx.text and not understanding.from_payload:
+                # Answered below, and kept with the incident too: a detail can read like a request
+                # ("穿红色衣服的男人 在红旗附近" came out as find_shelter), and what a reporter asks
+                # for in an emergency is worth a responder's glance.
+                await emergency.add_details(ctx, incident)
 
         # "моего друга сбила машина" filed as a status question or a cancel: with no report of the
         # user's open, there is nothing to ask about or cancel, so it is a new emergency.

@@ -109,6 +109,17 @@ async def test_sos_location_details_and_photo_make_one_incident_with_four_events
     assert len(attachments) == 1 and attachments[0].data.startswith(b"\xff\xd8")
 
 
+async def test_a_question_inside_an_sos_is_answered_and_kept_with_the_incident(database_url, nlu_url):
+    async with running_app(make_settings(database_url, nlu_url)) as (app, client):
+        chat = Conversation(client, "sos-question")
+        await chat.say(SOS["en"])
+        await chat.say(HOSPITAL_NEAR_PATONG["en"])
+        [incident] = await incidents_of(app)
+    assert chat.places[0]["name"] == "Patong Hospital"
+    assert [event.kind for event in incident.events] == ["created", "details"]
+    assert incident.events[1].text == HOSPITAL_NEAR_PATONG["en"]
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 async def test_nearest_hospital_in_four_languages(database_url, nlu_url, lang):
     async with running_app(make_settings(database_url, nlu_url)) as (_, client):
