@@ -45,6 +45,8 @@ _SOS_INTERRUPTIONS = {
     "change_language",
     "help",
 }
+# Requests inside an SOS that are also kept with the incident; not those about the chat itself.
+_KEPT_AS_DETAILS = _SOS_INTERRUPTIONS - {"incident_status", "change_language", "help"}
 # The model sometimes files an SOS under these; SOS words and no open report of the user's say SOS.
 _SOS_IF_NOTHING_OPEN = {"incident_status", "cancel"}
 # Answers to "cancel this emergency report?".
@@ -221,7 +223,7 @@ class Dialogue:
                 return await emergency.ask_cancel(ctx, incident)
             if intent not in _SOS_INTERRUPTIONS or ctx.location is not None:
                 return await emergency.continue_emergency(ctx, incident)
-            if ctx.text and not understanding.from_payload:
+            if intent in _KEPT_AS_DETAILS and ctx.text and not understanding.from_payload:
                 # Answered below, and kept with the incident too: a detail can read like a request
                 # ("穿红色衣服的男人 在红旗附近" came out as find_shelter), and what a reporter asks
                 # for in an emergency is worth a responder's glance.
