@@ -320,7 +320,7 @@ _TYPE_WORDS: dict[IncidentType, tuple[str, ...]] = {
         "drohen",
         "ograbili",
         "вытащили",
-        "вор ",
+        "вор",
         "тащат",
         "협박",
         "성추행",

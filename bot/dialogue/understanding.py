@@ -16,10 +16,9 @@ logger = logging.getLogger(__name__)
 
 _PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<entities>\{.*\})?\s*$", re.DOTALL)
 
-# An SOS the model filed under one of these is still an SOS when the keywords say so; a message
+# An SOS the model filed under one of these is still an SOS when the keywords say so (not under
+# "deny" or "thank", where the words come negated or in thanks: "no, nobody is injured"); a message
 # that is nothing but a cry for help is an SOS whatever the model says.
-# Not "deny" or "thank": there the emergency words come negated or in gratitude ("no, nobody is
-# injured", "thanks, the ambulance came fast").
 _OVERRIDABLE = {"out_of_scope", "nlu_fallback", "greet", "goodbye", "affirm", None}
 
 
