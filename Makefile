@@ -22,6 +22,7 @@ help:
 	@echo "make nlu-train  train models/nlu.tar.gz (skipped when data and config are unchanged)"
 	@echo "make nlu-eval   held-out evaluation per language, ours vs Rasa's stock pipeline -> reports/nlu/"
 	@echo "make nlu-eval-independent   the same, trained on all data, tested on nlu/tests/independent/"
+	@echo "                 PIPELINES=\"ours diet-2-layers ...\" compares others (nlu/candidates/*.yml)"
 	@echo "make nlu-test FILE=data.yml OUT=dir   rasa test nlu with our model on any Rasa-format file"
 	@echo "make chat       chat with the bot in the terminal (NLU must be running: make nlu-serve)"
 	@echo "make lint       ruff and mypy"
@@ -48,11 +49,15 @@ nlu-train: nlu/.venv/.synced
 run: setup nlu-train
 	@scripts/run.sh
 
+# Pipelines to evaluate: ours, stock and the names of nlu/candidates/*.yml.
+PIPELINES ?= ours stock
+
 nlu-eval: nlu/.venv/.synced
-	PYTHONPATH=nlu nlu/.venv/bin/python nlu/scripts/evaluate.py --out reports/nlu
+	PYTHONPATH=nlu nlu/.venv/bin/python nlu/scripts/evaluate.py --pipelines $(PIPELINES) --out reports/nlu
 
 nlu-eval-independent: nlu/.venv/.synced
-	PYTHONPATH=nlu nlu/.venv/bin/python nlu/scripts/evaluate.py --test-dir nlu/tests/independent --out reports/nlu/independent
+	PYTHONPATH=nlu nlu/.venv/bin/python nlu/scripts/evaluate.py --pipelines $(PIPELINES) \
+	  --test-dir nlu/tests/independent --out reports/nlu/independent
 
 nlu-test: nlu-train
 	@test -n "$(FILE)" -a -n "$(OUT)" || { echo "usage: make nlu-test FILE=any_rasa_format.yml OUT=dir"; exit 2; }

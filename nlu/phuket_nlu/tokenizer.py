@@ -16,12 +16,39 @@ from rasa.shared.nlu.constants import ENTITIES, ENTITY_ATTRIBUTE_VALUE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from phuket_nlu.places import by_script, place_names
+from phuket_nlu.places import PlaceNameFinder, by_script, place_names
 from phuket_nlu.segmentation import MixedScriptSegmenter, default_segmenter
 
 logger = logging.getLogger(__name__)
 
 DICTIONARY_FILE = "dictionary.json"
+# Token data key the CRF entity extractor reads as the part of speech ("pos" features). Words of a
+# known place name are tagged as proper nouns, every other word as X: a gazetteer feature.
+POS_TAG = "pos"
+PLACE_TAG = "PROPN"
+OTHER_TAG = "X"
+
+
+class PhuketToken(Token):
+    """Rasa's `Token`, whose fingerprint is computed once for each state of the token.
+
+    Rasa fingerprints every message, with all its tokens, after each step of the pipeline while
+    training (for its training cache); recomputing each token's hash every time cost a fifth of
+    a training. The value is Rasa's own, recomputed after any `set`.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._fingerprint: Optional[Text] = None
+
+    def set(self, prop: Text, info: Any) -> None:
+        super().set(prop, info)
+        self._fingerprint = None
+
+    def fingerprint(self) -> Text:
+        if self._fingerprint is None:
+            self._fingerprint = super().fingerprint()
+        return self._fingerprint
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True)
@@ -31,6 +58,7 @@ class PhuketTokenizer(Tokenizer):
 
     Training collects the dictionary (place names from `place_dictionary` paths plus the entity
     values of the training data) and stores it in the model, so serving needs no data files.
+    Words of a place name of `place_dictionary` are tagged `PROPN` (see `POS_TAG`).
     """
 
     @staticmethod
@@ -56,8 +84,9 @@ class PhuketTokenizer(Tokenizer):
         super().__init__(config)
         self._model_storage = model_storage
         self._resource = resource
-        self._dictionary = dictionary or {"thai": [], "han": [], "japanese": []}
+        self._dictionary = dictionary or {"thai": [], "han": [], "japanese": [], "places": []}
         self._segmenter: Optional[MixedScriptSegmenter] = None
+        self._places: Optional[PlaceNameFinder] = None
 
     @classmethod
     def create(
@@ -86,7 +115,7 @@ class PhuketTokenizer(Tokenizer):
             dictionary = None
         tokenizer = cls(config, model_storage, resource, dictionary)
         # Load the dictionaries now, not on the first message: the first user may be in danger.
-        _ = tokenizer.segmenter
+        _ = tokenizer.segmenter, tokenizer.places
         return tokenizer
 
     @property
@@ -99,9 +128,15 @@ class PhuketTokenizer(Tokenizer):
             )
         return self._segmenter
 
+    @property
+    def places(self) -> PlaceNameFinder:
+        if self._places is None:
+            self._places = PlaceNameFinder(self._dictionary.get("places", []))
+        return self._places
+
     def train(self, training_data: TrainingData) -> Resource:
-        words = place_names(Path(p) for p in self._config.get("place_dictionary") or [])
-        words += [str(word) for word in self._config.get("lexicon") or []]
+        places = place_names(Path(p) for p in self._config.get("place_dictionary") or [])
+        words = places + [str(word) for word in self._config.get("lexicon") or []]
         for example in training_data.training_examples:
             text = example.get(TEXT) or ""
             for entity in example.get(ENTITIES) or []:
@@ -109,8 +144,9 @@ class PhuketTokenizer(Tokenizer):
                 value = entity.get(ENTITY_ATTRIBUTE_VALUE)
                 if isinstance(value, str):
                     words.append(value)
-        self._dictionary = by_script(words)
+        self._dictionary = {**by_script(words), "places": places}
         self._segmenter = None
+        self._places = None
         with self._model_storage.write_to(self._resource) as directory:
             rasa.shared.utils.io.dump_obj_as_json_to_file(directory / DICTIONARY_FILE, self._dictionary)
         logger.info(
@@ -121,5 +157,11 @@ class PhuketTokenizer(Tokenizer):
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
         text = message.get(attribute)
-        tokens = [Token(word.text, word.start, end=word.end) for word in self.segmenter.segment(text)]
+        tokens: List[Token] = [
+            PhuketToken(word.text, word.start, end=word.end) for word in self.segmenter.segment(text)
+        ]
+        places = self.places.spans(text)
+        for token in tokens:
+            inside = any(start <= token.start and token.end <= end for start, end in places)
+            token.set(POS_TAG, PLACE_TAG if inside else OTHER_TAG)
         return self._apply_token_pattern(tokens)

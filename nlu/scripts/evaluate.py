@@ -29,7 +29,12 @@ sys.path.insert(0, str(ROOT / "nlu"))
 
 logger = logging.getLogger("nlu-eval")
 
-PIPELINES = {"ours": ROOT / "nlu" / "config.yml", "stock": ROOT / "nlu" / "config_stock.yml"}
+PIPELINES = {
+    "ours": ROOT / "nlu" / "config.yml",
+    "stock": ROOT / "nlu" / "config_stock.yml",
+    # The alternatives measured against ours (README: "NLU pipelines compared").
+    **{path.stem: path for path in sorted((ROOT / "nlu" / "candidates").glob("*.yml"))},
+}
 LANGUAGES = ["th", "en", "zh", "ru", "ko", "ja", "de", "fr"]
 TARGETS = {"th": 0.95, "en": 0.95, "zh": 0.95, "ru": 0.95, "ko": 0.90, "ja": 0.90, "de": 0.90, "fr": 0.90}
 
@@ -248,6 +253,31 @@ def thresholds(summary: dict) -> List[dict]:
     return rows
 
 
+def comparison_table(summary: dict) -> str:
+    """Intent macro-F1 and location F1 per language, one pair of columns per pipeline."""
+    names = list(summary["pipelines"])
+    lines = [
+        "| language | " + " | ".join(f"{n}: intent F1 | {n}: location F1" for n in names) + " |",
+        "|---|" + "---|---|" * len(names),
+    ]
+    for language in LANGUAGES:
+        cells = []
+        for name in names:
+            result = summary["pipelines"][name]["languages"].get(language)
+            if result is None:
+                cells += ["–", "–"]
+                continue
+            location = result["entity_f1"].get("location", {}).get("f1")
+            cells += [f"{result['intent_macro_f1']:.3f}", f"{location:.3f}" if location is not None else "–"]
+        lines.append(f"| {language} | " + " | ".join(cells) + " |")
+    lines.append(
+        "| training (s) | "
+        + " | ".join(f"{summary['pipelines'][n]['training_seconds']:.0f} | " for n in names)
+        + "|"
+    )
+    return "\n".join(lines)
+
+
 def table(summary: dict) -> str:
     entities = ["incident_type", "location", "language", "case_id"]
     lines = [
@@ -297,7 +327,7 @@ def main() -> None:
         "--pipelines",
         nargs="+",
         default=list(PIPELINES),
-        help="names from PIPELINES, or name=path/to/config.yml to try another configuration",
+        help=f"names of {sorted(PIPELINES)}, or name=path/to/config.yml to try another configuration",
     )
     parser.add_argument(
         "--test-dir",
@@ -324,8 +354,13 @@ def main() -> None:
         summary["pipelines"][pipeline] = {"training_seconds": round(seconds, 1), "languages": languages}
     if "ours" in summary["pipelines"]:
         summary["fallback_thresholds"] = thresholds(summary)
+    for result in summary["pipelines"].values():
+        for language in result["languages"].values():
+            language.pop("confidences", None)
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
-    markdown = table(summary)
+    markdown = table(summary) if "ours" in summary["pipelines"] else ""
+    if set(summary["pipelines"]) - {"ours", "stock"}:
+        markdown += "\n\n" + comparison_table(summary)
     (args.out / "summary.md").write_text(markdown + "\n")
     print(markdown)
     for pipeline, result in summary["pipelines"].items():

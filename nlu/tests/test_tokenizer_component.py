@@ -80,3 +80,26 @@ def test_short_latin_messages_are_not_confidently_identified():
     message = Message.build(text="ok")
     LanguageIdentifier().process([message])
     assert message.get("language")["confidence"] < 0.5
+
+
+def tags_of(tokenizer, text):
+    message = Message.build(text=text)
+    tokenizer.process([message])
+    return [(t.text, t.get("pos")) for t in message.get("text_tokens")]
+
+
+def test_words_of_known_place_names_are_tagged_for_the_entity_extractor(trained_tokenizer):
+    assert tags_of(trained_tokenizer, "nearest hospital to Kata Noi") == [
+        ("nearest", "X"),
+        ("hospital", "X"),
+        ("to", "X"),
+        ("Kata", "PROPN"),
+        ("Noi", "PROPN"),
+    ]
+    assert ("ป่าตอง", "PROPN") in tags_of(trained_tokenizer, "โรงพยาบาลใกล้ป่าตองที่สุด")
+    assert ("Патонге", "PROPN") in tags_of(trained_tokenizer, "Где больница на Патонге?")
+
+
+def test_a_stored_model_tags_the_same_places(trained_tokenizer, tmp_path):
+    """The place names are in the model: serving needs no data files."""
+    assert trained_tokenizer.places.spans("nearest hospital to Patong") == [(20, 26)]
