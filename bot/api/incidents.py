@@ -62,6 +62,9 @@ class IncidentOut(BaseModel):
     location: Location | None
     location_text: str | None
     map_url: str | None
+    rate_limited: bool = Field(
+        description="Reported while the reporter was above the message rate (README: Security)."
+    )
     created_at: datetime
     updated_at: datetime
     url: str
@@ -155,6 +158,7 @@ def _incident_out(request: Request, incident: Incident) -> dict[str, Any]:
         "location": {"lat": point.lat, "lon": point.lon} if point else None,
         "location_text": incident.location_text,
         "map_url": map_link(point) if point else None,
+        "rate_limited": incident.rate_limited,
         "created_at": incident.created_at,
         "updated_at": incident.updated_at,
         "url": str(request.url_for("get_incident", reference=incident.reference)),

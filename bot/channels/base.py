@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from actions.places.geo import Point
 from actions.replies import Reply
@@ -25,6 +26,10 @@ class IncomingMessage:
     message_id: str | None = None
     language_hint: str | None = None
     display_name: str | None = None
+    # Web chat: a pseudonymous key of the client's address (per-address limits), never the address.
+    client_key: str | None = None
+    # When it arrived, if not now (a report replayed from the SOS journal keeps its time).
+    received_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,4 +40,8 @@ class DialogueResult:
     duplicate: bool = False
     degraded: bool = False
     intent: str | None = None
+    # The database was down: the replies say so (with the numbers); `journaled` when the message
+    # was kept in the SOS journal and will reach the database when it is back.
+    unavailable: bool = False
+    journaled: bool = False
     extra: dict[str, str] = field(default_factory=dict)
