@@ -32,6 +32,14 @@ class IncomingMessage:
     received_at: datetime | None = None
 
 
+class NotRecorded(RuntimeError):
+    """The database is down and the message was not kept: the platform must deliver it again.
+
+    Raised by a webhook channel after it sent the outage answer (the numbers), so that the
+    webhook answers 503 and LINE or Telegram redelivers the event once the database is back.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class DialogueResult:
     replies: tuple[Reply, ...]

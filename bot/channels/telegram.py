@@ -39,7 +39,7 @@ from telegram.ext import (
 from actions.domain import Channel
 from actions.places.geo import Point
 from actions.replies import Reply
-from bot.channels.base import IncomingMessage
+from bot.channels.base import IncomingMessage, NotRecorded
 from bot.channels.delivery import ChannelServices, is_reachable, set_reachable
 from bot.channels.render import (
     TelegramText,
@@ -346,6 +346,8 @@ class TelegramChannel:
             self._answer(chat.id, result.replies, result.language, query),
             name=f"telegram:answer:{update.update_id}",
         )
+        if result.unavailable and not result.journaled:
+            raise NotRecorded(f"Telegram update {update.update_id}")
 
     async def _answer(
         self, chat_id: int, replies: Sequence[Reply], language: str, query: CallbackQuery | None
