@@ -36,10 +36,25 @@ ERROR_SCHEMA: dict[str, Any] = {
     },
 }
 _METHODS = {"get", "put", "post", "delete", "patch"}
+_DESCRIPTIONS = {
+    409: "The state of the resource does not allow this (the detail says why).",
+    422: "The input is well-formed but cannot be accepted; every problem is listed.",
+}
 
 
 def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ERROR_REF}}}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """What a route declares for the errors its own code answers (`responses=` of a route)."""
+    return {code: _error(_DESCRIPTIONS[code]) for code in codes}
+
+
+def _fastapi_validation_error(response: dict[str, Any]) -> bool:
+    """FastAPI's own 422, which the app never sends (it answers malformed input with 400)."""
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    return str(schema.get("$ref", "")).endswith("/HTTPValidationError")
 
 
 def declare_errors(document: dict[str, Any]) -> dict[str, Any]:
@@ -50,7 +65,10 @@ def declare_errors(document: dict[str, Any]) -> dict[str, Any]:
             if method not in _METHODS:
                 continue
             responses: dict[str, Any] = operation.setdefault("responses", {})
-            if responses.pop("422", None) is not None or operation.get("parameters"):
+            if "422" in responses and _fastapi_validation_error(responses["422"]):
+                del responses["422"]
+                responses.setdefault("400", _error("Malformed request: what is wrong, per field."))
+            if operation.get("parameters"):
                 responses.setdefault("400", _error("Malformed request: what is wrong, per field."))
             if "requestBody" in operation:
                 responses.setdefault("400", _error("Malformed request: what is wrong, per field."))
@@ -61,6 +79,53 @@ def declare_errors(document: dict[str, Any]) -> dict[str, Any]:
             if "{" in path:
                 responses.setdefault("404", _error("Nothing of that id or reference."))
             responses.setdefault("503", _error("The database is unavailable; try again shortly."))
+    return document
+
+
+# OpenAPI links: what one answer gives the next request (clients, and the fuzzer's stateful phase,
+# follow them from a new incident, alert, place or key to the operations on it).
+# (method, path, status) of the answer -> [(method, path of the next operation, parameter, where)]
+LINKS: dict[tuple[str, str, str], list[tuple[str, str, str, str]]] = {
+    ("post", "/api/v1/chat", "200"): [
+        (method, path, "reference", "$response.body#/incident_reference")
+        for method, path in (
+            ("get", "/api/v1/incidents/{reference}"),
+            ("post", "/api/v1/incidents/{reference}/status"),
+            ("post", "/api/v1/incidents/{reference}/notes"),
+        )
+    ],
+    ("post", "/api/v1/alerts", "201"): [
+        (method, path, "alert_id", "$response.body#/alert/id")
+        for method, path in (
+            ("get", "/api/v1/alerts/{alert_id}"),
+            ("put", "/api/v1/alerts/{alert_id}"),
+            ("post", "/api/v1/alerts/{alert_id}/cancel"),
+            ("get", "/api/v1/alerts/{alert_id}/cap"),
+            ("get", "/api/v1/alerts/{alert_id}/deliveries"),
+        )
+    ],
+    ("post", "/api/v1/places", "201"): [
+        ("put", "/api/v1/places/{external_id}", "external_id", "$response.body#/id")
+    ],
+    ("post", "/api/v1/keys", "201"): [("delete", "/api/v1/keys/{key}", "key", "$response.body#/id")],
+}
+
+
+def add_links(document: dict[str, Any]) -> dict[str, Any]:
+    """Add the :data:`LINKS` whose operations exist (in place)."""
+    paths = document.get("paths", {})
+    for (method, path, status), targets in LINKS.items():
+        response = paths.get(path, {}).get(method, {}).get("responses", {}).get(status)
+        if response is None:
+            continue
+        for target_method, target_path, parameter, value in targets:
+            target = paths.get(target_path, {}).get(target_method)
+            if target is None or "operationId" not in target:
+                continue
+            response.setdefault("links", {})[target["operationId"]] = {
+                "operationId": target["operationId"],
+                "parameters": {parameter: value},
+            }
     return document
 
 
@@ -75,7 +140,7 @@ def install(app: FastAPI) -> None:
                 description=app.description,
                 routes=app.routes,
             )
-            app.openapi_schema = declare_errors(document)
+            app.openapi_schema = add_links(declare_errors(document))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
