@@ -47,6 +47,7 @@ from bot.channels.render import (
     telegram_messages,
     telegram_plain_message,
 )
+from bot.channels.telegram_shape import check_update_shape
 from bot.outbound import RetryPolicy, Verdict, call_with_retries
 from bot.settings import Settings
 
@@ -214,6 +215,7 @@ class TelegramChannel:
             data = json.loads(body)
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 raise ValueError("no update_id")
+            check_update_shape(data)
             update = Update.de_json(data, self.bot)
         except Exception as exc:
             raise ValueError(f"not a Telegram update: {exc}") from exc
