@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Tourist-safety chatbot: web chat, LINE/Telegram webhooks and the agency API.",
     )
 
-    # Outermost: a body over its route's limit is refused before anything reads it.
+    # Before routing and parsing: a body over its route's limit is refused before anything reads it.
     app.add_middleware(
         BodySizeLimit,
         default=settings.max_request_bytes,
