@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actions.db.models import ConversationState, Incident, User
 from actions.i18n import Translator
+from actions.incidents.caps import IncidentCap
 from actions.notify import Notifier
 from actions.places.gazetteer import Gazetteer
 from actions.places.geo import Point
@@ -33,6 +34,11 @@ class ActionContext:
     photo_content_type: str | None = None
     flow_timeout_minutes: int = 30
     notifier: Notifier | None = None
+    # The sender is above the message rate (an SOS is still recorded, marked as such).
+    rate_limited: bool = False
+    # Web chat: the pseudonymous key of the client's address.
+    client_key: str | None = None
+    incident_cap: IncidentCap = field(default_factory=IncidentCap)
     # Run by the dialogue once the transaction is committed (never before: nobody is told of
     # something that could still be rolled back).
     after_commit: list[Callable[[], None]] = field(default_factory=list)

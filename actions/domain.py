@@ -95,6 +95,8 @@ class EventKind(StrEnum):
     PHOTO = "photo"
     STATUS_CHANGED = "status_changed"
     NOTE = "note"
+    # Another SOS report of a client over the per-hour cap on new incidents, kept with this one.
+    GROUPED_REPORT = "grouped_report"
 
 
 class DeliveryStatus(StrEnum):

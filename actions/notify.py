@@ -53,6 +53,7 @@ class IncidentSnapshot:
     lat: float | None
     lon: float | None
     location_text: str | None
+    rate_limited: bool = False
 
     @classmethod
     def of(cls, incident: Incident) -> IncidentSnapshot:
@@ -66,6 +67,7 @@ class IncidentSnapshot:
             lat=incident.lat,
             lon=incident.lon,
             location_text=incident.location_text,
+            rate_limited=bool(incident.rate_limited),
         )
 
     @property
@@ -86,6 +88,7 @@ class IncidentSnapshot:
             "location": None if self.lat is None else {"lat": self.lat, "lon": self.lon},
             "location_text": self.location_text,
             "map_url": self.map_url,
+            "rate_limited": self.rate_limited,
         }
 
 

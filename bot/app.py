@@ -11,7 +11,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from actions.db.availability import database_unavailable
 from bot.api import admin as api_admin
 from bot.api import alerts as api_alerts
 from bot.api import incidents as api_incidents
@@ -20,7 +23,11 @@ from bot.broadcast import api as broadcast_api
 from bot.broadcast import delivery_worker
 from bot.channels import line, telegram, web
 from bot.channels.messengers import open_messengers
+from bot.openapi import install as install_openapi
 from bot.runtime import open_runtime
+from bot.security.addresses import ClientAddresses, parse_networks
+from bot.security.body_limit import BodySizeLimit
+from bot.security.identity import WebIdentities
 from bot.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -28,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    # A bad TRUSTED_PROXIES entry stops the start here, not at the first request.
+    client_addresses = ClientAddresses(parse_networks(settings.trusted_proxies))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -44,6 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.sessions = runtime.sessions
             app.state.nlu = runtime.nlu
             app.state.dialogue = runtime.dialogue
+            app.state.web_identities = await WebIdentities.from_settings(settings, runtime.sessions)
+            app.state.client_addresses = client_addresses
             logger.info("bot ready at http://%s:%d", settings.bot_host, settings.bot_port)
             yield
 
@@ -53,6 +64,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         description="Tourist-safety chatbot: web chat, LINE/Telegram webhooks and the agency API.",
     )
+
+    # Before routing and parsing: a body over its route's limit is refused before anything reads it.
+    app.add_middleware(
+        BodySizeLimit,
+        default=settings.max_request_bytes,
+        routes=[
+            ("/api/v1/chat", settings.max_chat_request_bytes),
+            ("/api/v1/places/import", settings.max_import_request_bytes),
+        ],
+    )
+    install_openapi(app)
+
+    async def database_down(request: Request, exc: Exception) -> JSONResponse:
+        if not database_unavailable(exc):
+            raise exc
+        logger.error("%s %s: database unavailable (%s)", request.method, request.url.path, exc)
+        return JSONResponse(
+            status_code=503, content={"detail": "the database is unavailable; try again shortly"}
+        )
+
+    for error in (DBAPIError, PoolTimeout, OSError):
+        app.add_exception_handler(error, database_down)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -12,11 +12,14 @@ from actions.db.migrate import upgrade_database
 from actions.db.session import create_engine, create_session_factory
 from actions.domain import Channel
 from actions.i18n import default_translator
+from actions.incidents import IncidentCap
 from actions.notify import Notifier, ResponderTarget
 from actions.places.gazetteer import default_gazetteer
 from bot.demo_data import load_demo_places
 from bot.dialogue.engine import Dialogue
+from bot.dialogue.journal import SosJournal, replaying
 from bot.nlu import NluClient
+from bot.security.rate_limit import MessageRateLimiter
 from bot.settings import Settings
 
 
@@ -57,6 +60,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             responder_webhook_url=settings.responder_webhook_url,
             responder_language=settings.responder_language,
         )
+        journal = SosJournal(settings.sos_journal_dir)
         try:
             dialogue = Dialogue(
                 sessions,
@@ -67,8 +71,18 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 language_confidence_threshold=settings.language_confidence_threshold,
                 flow_timeout_minutes=settings.flow_timeout_minutes,
                 notifier=notifier,
+                limiter=MessageRateLimiter(
+                    settings.rate_limit_user_per_minute, settings.rate_limit_address_per_minute
+                ),
+                incident_cap=IncidentCap(
+                    settings.incidents_per_user_per_hour, settings.incidents_per_address_per_hour
+                ),
+                journal=journal,
             )
-            yield Runtime(settings, engine, sessions, nlu, dialogue, notifier)
+            # Every process replays the journal: reports kept during an outage (by this process or
+            # by one that died since) reach the database as soon as it answers again.
+            async with replaying(journal, dialogue.replay, interval_s=settings.sos_journal_replay_interval_s):
+                yield Runtime(settings, engine, sessions, nlu, dialogue, notifier)
         finally:
             await notifier.drain()
             await nlu.aclose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -66,6 +67,25 @@ class Settings(BaseSettings):
     # Per worker process: Telegram allows about 30 messages per second per bot.
     telegram_broadcast_rate: float = Field(default=30.0, gt=0)
     telegram_broadcast_concurrency: int = Field(default=8, ge=1)
+
+    # Trust: web identity, abuse limits, request sizes, the SOS journal (README "Security").
+    # Signs the web chat's identity cookie; unset: generated once and kept in the database.
+    web_session_secret: SecretStr | None = None
+    # Peers whose X-Forwarded-For is believed (comma-separated addresses or networks).
+    trusted_proxies: str = ""
+    # Messages per minute per user (web identity, LINE user, Telegram chat) and per web address.
+    rate_limit_user_per_minute: int = Field(default=20, ge=1)
+    rate_limit_address_per_minute: int = Field(default=120, ge=1)
+    # New incidents per hour before further SOS reports are grouped under the latest open one.
+    incidents_per_user_per_hour: int = Field(default=5, ge=1)
+    incidents_per_address_per_hour: int = Field(default=30, ge=1)
+    # Request bodies above these are refused (413) before they are parsed.
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_chat_request_bytes: int = Field(default=15 * 1024 * 1024, ge=1024)
+    max_import_request_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # SOS reports received while the database is down wait here until it is back.
+    sos_journal_dir: Path = Path("var/sos-journal")
+    sos_journal_replay_interval_s: float = Field(default=2.0, gt=0)
 
 
 @lru_cache(maxsize=1)

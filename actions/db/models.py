@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -72,7 +73,10 @@ class Incident(Base):
     """An emergency reported by a user; `reference` is what the user and responders quote."""
 
     __tablename__ = "incidents"
-    __table_args__ = (Index("ix_incidents_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_incidents_status_created", "status", "created_at"),
+        Index("ix_incidents_client_key_created", "client_key", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True)
@@ -85,6 +89,11 @@ class Incident(Base):
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     location_text: Mapped[str | None] = mapped_column(String(255))
+    # Reported while the reporter was above the message rate (see bot/abuse): still an SOS.
+    rate_limited: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A pseudonymous key of the client address the report came from (web chat only), for the
+    # per-address cap on new incidents; never the address itself.
+    client_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -269,3 +278,13 @@ class AuditLog(Base):
     target: Mapped[str] = mapped_column(String(255))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ServerSecret(Base):
+    """A secret the server generated for itself (when none is configured), shared by its processes."""
+
+    __tablename__ = "server_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

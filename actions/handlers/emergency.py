@@ -14,7 +14,7 @@ from actions.flows import Flow, clear_flow, start_flow
 from actions.handlers.location import named_area, remember_location
 from actions.handlers.menu import menu_reply
 from actions.handlers.numbers import numbers_text
-from actions.incidents import add_event, change_status, create_incident
+from actions.incidents import add_event, change_status, create_incident, incident_to_join
 from actions.places.geo import map_link
 from actions.replies import Button, Reply
 
@@ -48,6 +48,11 @@ async def open_incident(ctx: ActionContext) -> Incident | None:
 
 
 async def report_emergency(ctx: ActionContext, incident_type: IncidentType) -> list[Reply]:
+    joined = await incident_to_join(
+        ctx.session, user_id=ctx.user.id, client_key=ctx.client_key, now=ctx.now, cap=ctx.incident_cap
+    )
+    if joined is not None:
+        return await _join_report(ctx, joined, incident_type)
     incident = await create_incident(
         ctx.session,
         user=ctx.user,
@@ -56,21 +61,47 @@ async def report_emergency(ctx: ActionContext, incident_type: IncidentType) -> l
         raw_text=ctx.text,
         now=ctx.now,
         actor=actor_of(ctx),
+        rate_limited=ctx.rate_limited,
+        client_key=ctx.client_key,
     )
-    logger.warning("SOS %s (%s) from %s", incident.reference, incident_type, actor_of(ctx))
+    limited = " above the message rate" if ctx.rate_limited else ""
+    logger.warning("SOS %s (%s) from %s%s", incident.reference, incident_type, actor_of(ctx), limited)
+    text = ctx.t("sos.created", reference=incident.reference, numbers=numbers_text(ctx, incident_type))
+    return await _gather_location(ctx, incident, text, "created")
+
+
+async def _join_report(ctx: ActionContext, incident: Incident, incident_type: IncidentType) -> list[Reply]:
+    """A report beyond the client's cap of new incidents: an event of its latest open incident."""
+    await add_event(
+        ctx.session,
+        incident,
+        EventKind.GROUPED_REPORT,
+        actor=actor_of(ctx),
+        now=ctx.now,
+        text=ctx.text,
+        data={"incident_type": incident_type.value, "rate_limited": ctx.rate_limited},
+    )
+    logger.warning(
+        "SOS (%s) from %s over the cap of new incidents: joined %s",
+        incident_type,
+        actor_of(ctx),
+        incident.reference,
+    )
+    text = ctx.t("sos.grouped", reference=incident.reference, numbers=numbers_text(ctx, incident_type))
+    return await _gather_location(ctx, incident, text, EventKind.GROUPED_REPORT.value)
+
+
+async def _gather_location(ctx: ActionContext, incident: Incident, text: str, event: str) -> list[Reply]:
+    """Open the SOS flow on `incident` and ask where, unless the message already said it."""
     start_flow(ctx, Flow.SOS, {"reference": incident.reference}, step=STEP_LOCATION)
     ctx.state.incident_id = incident.id
-    replies = [
-        Reply(
-            text=ctx.t("sos.created", reference=incident.reference, numbers=numbers_text(ctx, incident_type))
-        )
-    ]
+    replies = [Reply(text=text)]
     # The first message may already say where: record it and go straight to the details.
     if ctx.location is not None or named_area(ctx) is not None:
         replies += await _record_location(ctx, incident, notify=False)
     else:
         replies.append(Reply(text=ctx.t("sos.ask_location"), request_location=True))
-    ctx.notify_responders(incident, "created")
+    ctx.notify_responders(incident, event)
     return replies
 
 

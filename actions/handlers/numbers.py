@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from actions.context import ActionContext
 from actions.domain import IncidentType
+from actions.i18n import Translator
 from actions.replies import Reply
 
 # 191 police, 1669 medical emergencies (ambulance), 199 fire, 1155 Tourist Police (speaks
@@ -23,7 +24,12 @@ ALL_NUMBERS: tuple[str, ...] = ("191", "1669", "199", "1155", "1784")
 
 
 def numbers_text(ctx: ActionContext, incident_type: IncidentType) -> str:
-    return "\n".join(ctx.t(f"numbers.{number}") for number in NUMBERS_BY_TYPE[incident_type])
+    return numbers_in(ctx.translator, ctx.language, incident_type)
+
+
+def numbers_in(translator: Translator, language: str, incident_type: IncidentType) -> str:
+    """The numbers to call for `incident_type`, one a line, in `language` (no database needed)."""
+    return "\n".join(translator(language, f"numbers.{number}") for number in NUMBERS_BY_TYPE[incident_type])
 
 
 async def emergency_numbers(ctx: ActionContext) -> list[Reply]:

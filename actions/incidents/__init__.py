@@ -1,5 +1,6 @@
 """Incidents: references, creation, events, status changes, notes, search."""
 
+from actions.incidents.caps import IncidentCap, incident_to_join
 from actions.incidents.lifecycle import InvalidTransition, StatusChange, change_status
 from actions.incidents.notes import add_note
 from actions.incidents.references import new_reference, normalize_reference
@@ -14,6 +15,7 @@ from actions.incidents.search import (
 )
 
 __all__ = [
+    "IncidentCap",
     "IncidentFilter",
     "IncidentPage",
     "InvalidTransition",
@@ -24,6 +26,7 @@ __all__ = [
     "create_incident",
     "get_incident",
     "incident_by_reference",
+    "incident_to_join",
     "new_reference",
     "normalize_reference",
     "photo_of",

@@ -29,6 +29,8 @@ async def create_incident(
     raw_text: str | None,
     now: datetime,
     actor: str,
+    rate_limited: bool = False,
+    client_key: str | None = None,
 ) -> Incident:
     """Insert a new incident with a unique reference and its `created` event (flushed, not committed)."""
     for _ in range(_REFERENCE_ATTEMPTS):
@@ -40,6 +42,8 @@ async def create_incident(
             status=IncidentStatus.NEW.value,
             language=language,
             raw_text=raw_text,
+            rate_limited=rate_limited,
+            client_key=client_key,
             created_at=now,
             updated_at=now,
         )

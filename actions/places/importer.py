@@ -58,9 +58,18 @@ def _parse_bool(value: str) -> bool:
 
 
 def parse_csv(text: str, source: str) -> tuple[list[PlaceRecord], list[RowError]]:
+    try:
+        return _parse_csv(text, source)
+    except csv.Error as exc:
+        # Not CSV at all (a stray carriage return, a NUL byte): a bad file, not a crash.
+        return [], [RowError(source, "file", f"not valid CSV: {exc}")]
+
+
+def _parse_csv(text: str, source: str) -> tuple[list[PlaceRecord], list[RowError]]:
     records: list[PlaceRecord] = []
     errors: list[RowError] = []
-    reader = csv.DictReader(io.StringIO(text))
+    # newline="": the csv module reads line endings itself (a \r inside a quoted name is data).
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     header = reader.fieldnames or []
     missing = [c for c in ("id", "kind", "lat", "lon", "name_th", "name_en", "source") if c not in header]
     if missing:

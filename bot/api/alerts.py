@@ -48,7 +48,8 @@ from actions.db.models import Alert
 from actions.i18n import default_translator
 from actions.places import default_gazetteer
 from bot.api.auth import Principal, Role, require
-from bot.api.common import DbSession, Limit, Offset, Page, not_found
+from bot.api.common import MAX_DATABASE_ID, DbSession, Limit, Offset, Page, not_found
+from bot.openapi import error_responses
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ router = APIRouter(prefix="/api/v1", tags=["alerts"], route_class=AlertRoute)
 
 Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
 Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
-AlertId = Annotated[int, Path(ge=1)]
+AlertId = Annotated[int, Path(ge=1, le=MAX_DATABASE_ID)]
 
 MAX_BODY_BYTES = 1024 * 1024
 ATOM_CONTENT_TYPE = "application/atom+xml"
@@ -239,7 +240,7 @@ async def _alert_or_404(session: AsyncSession, alert_id: int) -> Alert:
     return alert
 
 
-@router.post("/alerts", status_code=201, response_model=AlertWritten)
+@router.post("/alerts", status_code=201, response_model=AlertWritten, responses=error_responses(422))
 async def issue_alert(
     request: Request, session: DbSession, principal: Operator, draft: AlertDraft
 ) -> AlertWritten:
@@ -305,6 +306,7 @@ async def _in_force(session: AsyncSession) -> list[Alert]:
 @router.post(
     "/alerts/cap",
     response_model=CapRelayed,
+    responses=error_responses(409, 422),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -343,7 +345,7 @@ async def alert(request: Request, session: DbSession, _: Viewer, alert_id: Alert
     return _alert_out(request, await _alert_or_404(session, alert_id))
 
 
-@router.put("/alerts/{alert_id}", response_model=AlertWritten)
+@router.put("/alerts/{alert_id}", response_model=AlertWritten, responses=error_responses(409, 422))
 async def replace_alert(
     request: Request, session: DbSession, principal: Operator, alert_id: AlertId, draft: AlertDraft
 ) -> AlertWritten:
@@ -361,7 +363,7 @@ class CancelIn(BaseModel):
     reason: Annotated[str | None, Field(max_length=1000)] = None
 
 
-@router.post("/alerts/{alert_id}/cancel", response_model=AlertWritten)
+@router.post("/alerts/{alert_id}/cancel", response_model=AlertWritten, responses=error_responses(409, 422))
 async def cancel(
     request: Request,
     session: DbSession,

@@ -92,4 +92,6 @@ class Page(BaseModel):
 
 
 Limit = Annotated[int, Query(ge=1, le=500, description="At most this many (1-500).")]
-Offset = Annotated[int, Query(ge=0, description="Skip this many first.")]
+# Ids and offsets beyond PostgreSQL's `integer` (and SQLite's 64 bits) are refused as malformed (400).
+MAX_DATABASE_ID = 2**31 - 1
+Offset = Annotated[int, Query(ge=0, le=MAX_DATABASE_ID, description="Skip this many first.")]

@@ -8,7 +8,7 @@ import logging
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,6 +32,7 @@ from actions.notify import Notifier
 from actions.places import Point, map_link
 from bot.api.auth import Operator, Viewer
 from bot.api.common import (
+    MAX_DATABASE_ID,
     AreaQuery,
     DbSession,
     Limit,
@@ -41,6 +42,7 @@ from bot.api.common import (
     bad_request,
     not_found,
 )
+from bot.openapi import error_responses
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +64,9 @@ class IncidentOut(BaseModel):
     location: Location | None
     location_text: str | None
     map_url: str | None
+    rate_limited: bool = Field(
+        description="Reported while the reporter was above the message rate (README: Security)."
+    )
     created_at: datetime
     updated_at: datetime
     url: str
@@ -155,6 +160,7 @@ def _incident_out(request: Request, incident: Incident) -> dict[str, Any]:
         "location": {"lat": point.lat, "lon": point.lon} if point else None,
         "location_text": incident.location_text,
         "map_url": map_link(point) if point else None,
+        "rate_limited": incident.rate_limited,
         "created_at": incident.created_at,
         "updated_at": incident.updated_at,
         "url": str(request.url_for("get_incident", reference=incident.reference)),
@@ -248,7 +254,9 @@ async def get_incident(request: Request, session: DbSession, _: Viewer, referenc
     response_class=Response,
     responses={200: {"content": {"image/*": {}}, "description": "The photo's bytes."}},
 )
-async def get_incident_photo(session: DbSession, _: Viewer, reference: str, photo_id: int) -> Response:
+async def get_incident_photo(
+    session: DbSession, _: Viewer, reference: str, photo_id: Annotated[int, Path(ge=1, le=MAX_DATABASE_ID)]
+) -> Response:
     """A photo the reporter sent, with its content type."""
     photo = await photo_of(session, _reference(reference), photo_id)
     if photo is None:
@@ -258,7 +266,7 @@ async def get_incident_photo(session: DbSession, _: Viewer, reference: str, phot
     return Response(content=photo.data, media_type=photo.content_type, headers=headers)
 
 
-@router.post("/incidents/{reference}/status", response_model=IncidentDetail)
+@router.post("/incidents/{reference}/status", response_model=IncidentDetail, responses=error_responses(409))
 async def set_incident_status(
     request: Request, session: DbSession, principal: Operator, reference: str, body: StatusChangeIn
 ) -> IncidentDetail:

@@ -28,6 +28,7 @@ from actions.places import (
 )
 from bot.api.auth import Admin, Viewer
 from bot.api.common import AreaQuery, DbSession, Limit, Offset, Page, bad_request, not_found
+from bot.openapi import error_responses
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ async def list_places(
     )
 
 
-@router.post("/places", response_model=PlaceOut, status_code=201)
+@router.post("/places", response_model=PlaceOut, status_code=201, responses=error_responses(409))
 async def add_place(session: DbSession, principal: Admin, body: PlaceIn) -> PlaceOut:
     """Add one place; 409 when its id exists (update it with PUT)."""
     if await place_by_id(session, body.external_id) is not None:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from actions.broadcast import delivery_counts
 from actions.db.models import Alert
 from bot.api.auth import Role, require
+from bot.api.common import MAX_DATABASE_ID
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class DeliveryProgress(BaseModel):
 )
 async def alert_deliveries(
     request: Request,
-    alert_id: Annotated[int, Path(ge=1)],
+    alert_id: Annotated[int, Path(ge=1, le=MAX_DATABASE_ID)],
 ) -> DeliveryProgress:
     sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
     async with sessions() as session:

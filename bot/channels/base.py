@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from actions.places.geo import Point
 from actions.replies import Reply
@@ -25,6 +26,18 @@ class IncomingMessage:
     message_id: str | None = None
     language_hint: str | None = None
     display_name: str | None = None
+    # Web chat: a pseudonymous key of the client's address (per-address limits), never the address.
+    client_key: str | None = None
+    # When it arrived, if not now (a report replayed from the SOS journal keeps its time).
+    received_at: datetime | None = None
+
+
+class NotRecorded(RuntimeError):
+    """The database is down and the message was not kept: the platform must deliver it again.
+
+    Raised by a webhook channel after it sent the outage answer (the numbers), so that the
+    webhook answers 503 and LINE or Telegram redelivers the event once the database is back.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,4 +48,8 @@ class DialogueResult:
     duplicate: bool = False
     degraded: bool = False
     intent: str | None = None
+    # The database was down: the replies say so (with the numbers); `journaled` when the message
+    # was kept in the SOS journal and will reach the database when it is back.
+    unavailable: bool = False
+    journaled: bool = False
     extra: dict[str, str] = field(default_factory=dict)

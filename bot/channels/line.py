@@ -49,7 +49,7 @@ from linebot.v3.webhooks import (
 from actions.domain import Channel
 from actions.places.geo import Point
 from actions.replies import Reply
-from bot.channels.base import IncomingMessage
+from bot.channels.base import IncomingMessage, NotRecorded
 from bot.channels.delivery import ChannelServices, is_reachable, set_reachable
 from bot.channels.render import (
     LINE_MESSAGES_PER_CALL,
@@ -334,6 +334,8 @@ class LineChannel:
             self._answer(conversation.to, event.reply_token, result.replies, result.language, showing),
             name=f"line:answer:{event.webhook_event_id}",
         )
+        if result.unavailable and not result.journaled:
+            raise NotRecorded(f"LINE event {event.webhook_event_id}")
 
     async def _show_loading(self, chat_id: str) -> None:
         await self.api.show_loading_animation(

@@ -39,7 +39,7 @@ from telegram.ext import (
 from actions.domain import Channel
 from actions.places.geo import Point
 from actions.replies import Reply
-from bot.channels.base import IncomingMessage
+from bot.channels.base import IncomingMessage, NotRecorded
 from bot.channels.delivery import ChannelServices, is_reachable, set_reachable
 from bot.channels.render import (
     TelegramText,
@@ -47,6 +47,7 @@ from bot.channels.render import (
     telegram_messages,
     telegram_plain_message,
 )
+from bot.channels.telegram_shape import check_update_shape
 from bot.outbound import RetryPolicy, Verdict, call_with_retries
 from bot.settings import Settings
 
@@ -214,6 +215,7 @@ class TelegramChannel:
             data = json.loads(body)
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 raise ValueError("no update_id")
+            check_update_shape(data)
             update = Update.de_json(data, self.bot)
         except Exception as exc:
             raise ValueError(f"not a Telegram update: {exc}") from exc
@@ -346,6 +348,8 @@ class TelegramChannel:
             self._answer(chat.id, result.replies, result.language, query),
             name=f"telegram:answer:{update.update_id}",
         )
+        if result.unavailable and not result.journaled:
+            raise NotRecorded(f"Telegram update {update.update_id}")
 
     async def _answer(
         self, chat_id: int, replies: Sequence[Reply], language: str, query: CallbackQuery | None

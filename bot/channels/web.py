@@ -1,4 +1,8 @@
-"""The web channel: `POST /api/v1/chat` (JSON) and the chat page at `/`."""
+"""The web channel: `POST /api/v1/chat` (JSON) and the chat page at `/`.
+
+Who is talking is the server's business: a signed cookie it issued (bot/security/identity.py),
+never an id in the body; a request without a valid cookie is a new anonymous user.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,16 @@ import logging
 from importlib import resources
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, model_validator
 
 from actions.domain import Channel
 from actions.places.geo import Point
-from bot.channels.base import IncomingMessage
+from bot.channels.base import DialogueResult, IncomingMessage
 from bot.dialogue.engine import Dialogue
+from bot.security.addresses import ClientAddresses
+from bot.security.identity import COOKIE_MAX_AGE_S, COOKIE_NAME, WebIdentities
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +40,15 @@ class ChatPhoto(BaseModel):
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    user_id: Annotated[str, Field(min_length=1, max_length=128)]
+    # Accepted so that old clients keep working, and ignored: the cookie says who is talking.
+    user_id: Annotated[
+        str | None,
+        Field(
+            max_length=128,
+            deprecated=True,
+            description="Ignored: the user is the one of the signed cookie the server issued.",
+        ),
+    ] = None
     text: Annotated[str | None, Field(max_length=4000)] = None
     location: ChatLocation | None = None
     photo: ChatPhoto | None = None
@@ -55,26 +69,71 @@ class ChatResponse(BaseModel):
     incident_reference: str | None = None
 
 
-@router.post("/api/v1/chat", response_model=ChatResponse)
-async def chat(body: ChatRequest, request: Request) -> ChatResponse:
+class ChatUnavailable(BaseModel):
+    """The database is down: the replies give the emergency numbers."""
+
+    detail: str
+    replies: list[dict[str, Any]]
+    language: str
+    saved: bool = Field(description="The message may be an emergency and is kept until the database is back.")
+
+
+@router.post(
+    "/api/v1/chat",
+    response_model=ChatResponse,
+    responses={503: {"model": ChatUnavailable, "description": "The database is down."}},
+)
+async def chat(body: ChatRequest, request: Request, response: Response) -> ChatResponse | JSONResponse:
     dialogue: Dialogue = request.app.state.dialogue
+    identities: WebIdentities = request.app.state.web_identities
+    addresses: ClientAddresses = request.app.state.client_addresses
+    identity = identities.identity_of(request.cookies.get(COOKIE_NAME)) or identities.new_identity()
     location = Point(body.location.lat, body.location.lon) if body.location else None
     result = await dialogue.handle(
         IncomingMessage(
             channel=Channel.WEB,
-            user_id=body.user_id,
+            user_id=identity,
             text=body.text.strip() if body.text else None,
             location=location,
             photo=body.photo.data if body.photo else None,
             photo_content_type=body.photo.content_type if body.photo else None,
-            message_id=body.message_id,
+            message_id=identities.scoped_message_id(identity, body.message_id) if body.message_id else None,
             language_hint=body.language,
+            client_key=identities.address_key(addresses.of(request)),
         )
     )
+    if result.unavailable:
+        unavailable = JSONResponse(status_code=503, content=_unavailable(result).model_dump())
+        _set_identity(unavailable, request, identities, identity)
+        return unavailable
+    _set_identity(response, request, identities, identity)
     return ChatResponse(
         replies=[reply.to_dict() for reply in result.replies],
         language=result.language,
         incident_reference=result.incident_reference,
+    )
+
+
+def _unavailable(result: DialogueResult) -> ChatUnavailable:
+    return ChatUnavailable(
+        detail="the service is temporarily unavailable; try again in a minute",
+        replies=[reply.to_dict() for reply in result.replies],
+        language=result.language,
+        saved=result.journaled,
+    )
+
+
+def _set_identity(response: Response, request: Request, identities: WebIdentities, identity: str) -> None:
+    """(Re)issue the identity cookie: HttpOnly (no script reads it), SameSite=Lax, Secure on HTTPS."""
+    addresses: ClientAddresses = request.app.state.client_addresses
+    response.set_cookie(
+        COOKIE_NAME,
+        identities.cookie_value(identity),
+        max_age=COOKIE_MAX_AGE_S,
+        httponly=True,
+        samesite="lax",
+        secure=addresses.is_https(request),
+        path="/",
     )
 
 

@@ -2,28 +2,40 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actions.context import ActionContext
+from actions.db.availability import database_unavailable
 from actions.db.models import InboundMessage, Incident, User
-from actions.domain import DEFAULT_LANGUAGE, PlaceCategory
+from actions.domain import DEFAULT_LANGUAGE, IncidentType, PlaceCategory
 from actions.flows import Flow, active_flow, clear_flow
 from actions.handlers import emergency, language, menu, numbers, places, reports, subscriptions, warnings
 from actions.handlers.location import named_area, remember_location
 from actions.i18n import Translator
-from actions.notify import Notifier, pending_notices
+from actions.incidents import IncidentCap
+from actions.notify import Notifier, add_notice, pending_notices
 from actions.places.gazetteer import Gazetteer
 from actions.replies import Reply
 from actions.users import get_or_create_user, get_state
 from bot.channels.base import DialogueResult, IncomingMessage
-from bot.dialogue.understanding import UNSURE_EMERGENCY, Understanding, understand
+from bot.dialogue.journal import SosJournal
+from bot.dialogue.understanding import (
+    UNSURE_EMERGENCY,
+    Understanding,
+    understand,
+    understand_without_model,
+)
 from bot.nlu import NluClient
+from bot.security.rate_limit import MessageRateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +77,9 @@ class Dialogue:
         language_confidence_threshold: float = 0.7,
         flow_timeout_minutes: int = 30,
         notifier: Notifier | None = None,
+        limiter: MessageRateLimiter | None = None,
+        incident_cap: IncidentCap | None = None,
+        journal: SosJournal | None = None,
     ) -> None:
         self._sessions = sessions
         self._nlu = nlu
@@ -74,6 +89,9 @@ class Dialogue:
         self._language_threshold = language_confidence_threshold
         self._flow_timeout_minutes = flow_timeout_minutes
         self.notifier = notifier or Notifier(translator, sessions)
+        self._limiter = limiter
+        self._incident_cap = incident_cap or IncidentCap()
+        self.journal = journal
         self._handlers: dict[str, Handler] = {
             "greet": menu.greet,
             "help": menu.show_help,
@@ -89,21 +107,94 @@ class Dialogue:
         }
 
     async def handle(self, message: IncomingMessage) -> DialogueResult:
-        # Understanding first, outside any transaction: the NLU call must not hold database locks.
-        understanding = (
-            await understand(message.text, self._nlu, confidence_threshold=self._confidence_threshold)
-            if message.text
-            else Understanding(None, 0.0)
+        """Answer one message; it is committed (or kept in the SOS journal) before this returns."""
+        limited = self._limiter is not None and not self._limiter.allow(
+            f"{message.channel}:{message.user_id}",
+            f"address:{message.client_key}" if message.client_key else None,
         )
+        if limited:
+            logger.warning("%s user %s is above the message rate", message.channel, message.user_id)
+        # Understanding first, outside any transaction: the NLU call must not hold database locks.
+        if not message.text:
+            understanding = Understanding(None, 0.0)
+        elif limited:
+            understanding = understand_without_model(message.text)
+        else:
+            understanding = await understand(
+                message.text, self._nlu, confidence_threshold=self._confidence_threshold
+            )
+        try:
+            return await self._run(message, understanding, limited=limited)
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            logger.error(
+                "database unavailable while answering %s/%s: %s", message.channel, message.user_id, exc
+            )
+            return await self._unavailable(message, understanding)
+
+    async def replay(self, message: IncomingMessage, understanding: Understanding) -> DialogueResult:
+        """A report from the SOS journal: recorded as it was understood; the replies become notices."""
+        return await self._run(message, understanding, limited=False, replayed=True)
+
+    async def _run(
+        self, message: IncomingMessage, understanding: Understanding, *, limited: bool, replayed: bool = False
+    ) -> DialogueResult:
         async with self._sessions() as session:
             try:
-                return await self._handle(session, message, understanding)
+                return await self._handle(session, message, understanding, limited=limited, replayed=replayed)
             except IntegrityError:
                 # The same message id raced in twice; the first one's answer stands.
                 await session.rollback()
                 if message.message_id and (prior := await self._prior(session, message)):
                     return prior
                 raise
+
+    async def _unavailable(self, message: IncomingMessage, understanding: Understanding) -> DialogueResult:
+        """The database is down: keep what may be an emergency on disk, answer with the numbers."""
+        language = self._outage_language(message, understanding)
+        may_be_sos = (
+            understanding.intent in {"report_emergency", UNSURE_EMERGENCY}
+            or understanding.sos_keywords is not None
+            or message.location is not None
+            or message.photo is not None
+        )
+        journaled = False
+        if may_be_sos and self.journal is not None:
+            if understanding.intent == UNSURE_EMERGENCY:
+                # Nobody can be asked "is this an emergency?" now: record it as one.
+                understanding = dataclasses.replace(understanding, intent="report_emergency")
+            if message.message_id is None:
+                message = dataclasses.replace(message, message_id=f"journal-{uuid.uuid4().hex}")
+            if message.received_at is None:
+                message = dataclasses.replace(message, received_at=datetime.now(UTC))
+            try:
+                await self.journal.keep(message, understanding)
+                journaled = True
+            except OSError:
+                logger.exception("the SOS journal cannot be written: this report is NOT kept")
+        incident_type = emergency.parse_incident_type(understanding.entities.get("incident_type"))
+        key = "outage.sos_kept" if journaled else "outage.unavailable"
+        text = self._translator(
+            language, key, numbers=numbers.numbers_in(self._translator, language, incident_type)
+        )
+        return DialogueResult(
+            replies=(Reply(text=text),),
+            language=language,
+            degraded=understanding.degraded,
+            intent=understanding.intent,
+            unavailable=True,
+            journaled=journaled,
+        )
+
+    def _outage_language(self, message: IncomingMessage, understanding: Understanding) -> str:
+        """The reply language without the user's stored preference: the message's, else the hint's."""
+        if understanding.language_confidence >= self._language_threshold and self._translator.supports(
+            understanding.language
+        ):
+            return str(understanding.language)
+        hint = (message.language_hint or "").split("-")[0].lower()
+        return hint if self._translator.supports(hint) else DEFAULT_LANGUAGE
 
     async def _prior(self, session: AsyncSession, message: IncomingMessage) -> DialogueResult | None:
         record = await session.scalar(
@@ -123,7 +214,13 @@ class Dialogue:
         )
 
     async def _handle(
-        self, session: AsyncSession, message: IncomingMessage, understanding: Understanding
+        self,
+        session: AsyncSession,
+        message: IncomingMessage,
+        understanding: Understanding,
+        *,
+        limited: bool,
+        replayed: bool,
     ) -> DialogueResult:
         if message.message_id and (prior := await self._prior(session, message)):
             logger.info("message %s/%s seen before", message.channel, message.message_id)
@@ -141,7 +238,7 @@ class Dialogue:
             session.add(inbound)
             await session.flush()
         state = await get_state(session, user)
-        now = datetime.now(UTC)
+        now = message.received_at or datetime.now(UTC)
         ctx = ActionContext(
             session=session,
             user=user,
@@ -157,9 +254,18 @@ class Dialogue:
             photo_content_type=message.photo_content_type,
             flow_timeout_minutes=self._flow_timeout_minutes,
             notifier=self.notifier,
+            rate_limited=limited,
+            client_key=message.client_key,
+            incident_cap=self._incident_cap,
         )
         replies = await self._dispatch(ctx, understanding)
-        if message.channel not in self.notifier.senders:
+        if replayed:
+            # Nobody waits for these answers any more: the user reads them as notices (pushed on
+            # LINE and Telegram, shown at the next turn in the web chat).
+            for reply in replies:
+                add_notice(session, user, reply.text, now)
+            ctx.after_commit.append(partial(self.notifier.deliver_notices, user))
+        elif message.channel not in self.notifier.senders:
             # Channels that cannot push show what happened meanwhile (e.g. a status change).
             notices = await pending_notices(session, user.id)
             for notice in notices:
@@ -208,6 +314,17 @@ class Dialogue:
     async def _dispatch(self, ctx: ActionContext, understanding: Understanding) -> list[Reply]:
         intent = understanding.intent
         flow = active_flow(ctx)
+
+        if ctx.rate_limited and not (
+            ctx.photo is not None
+            or ctx.location is not None
+            or flow is Flow.SOS
+            or intent in {"report_emergency", UNSURE_EMERGENCY}
+        ):
+            # Above the rate only what may be part of an emergency is acted on; the rest is
+            # answered with the numbers. An SOS is recorded as always (marked rate-limited).
+            text = ctx.t("abuse.slow_down", numbers=numbers.numbers_text(ctx, IncidentType.UNKNOWN))
+            return [Reply(text=text)]
 
         if ctx.photo is not None:
             incident = await emergency.open_incident(ctx) or await emergency.latest_open_incident(ctx)

@@ -64,6 +64,14 @@ async def understand(text: str, nlu: NluClient, *, confidence_threshold: float) 
     return _from_parse(parsed, text, script.code, script.confidence, confidence_threshold)
 
 
+def understand_without_model(text: str) -> Understanding:
+    """Payloads and the SOS keyword detector only: a sender above the message rate costs no NLU call."""
+    if payload := parse_payload(text):
+        return payload
+    script = guess_language_from_script(text)
+    return _degraded(text, script.code, script.confidence)
+
+
 def _degraded(text: str, language: str | None, language_confidence: float) -> Understanding:
     signal = detect_emergency(text)
     if signal is None:

@@ -1,4 +1,8 @@
-"""A scripted conversation through `POST /api/v1/chat`, as the web chat holds one."""
+"""A scripted conversation through `POST /api/v1/chat`, as the web chat holds one.
+
+Each conversation is one browser: its own HTTP client, so its own cookie jar and so its own
+server-issued identity (two conversations on one client would be one user).
+"""
 
 from __future__ import annotations
 
@@ -12,14 +16,22 @@ import httpx
 _ids = itertools.count(1)
 
 
+def browser(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """Another client of the same app with a cookie jar of its own (a second browser)."""
+    return httpx.AsyncClient(transport=client._transport, base_url=client.base_url)
+
+
 @dataclass
 class Conversation:
-    client: httpx.AsyncClient
-    user_id: str
+    app_client: httpx.AsyncClient
+    name: str
     last: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.client = browser(self.app_client)
+
     async def send(self, body: dict[str, Any]) -> dict[str, Any]:
-        body = {"user_id": self.user_id, "message_id": f"{self.user_id}-{next(_ids)}", **body}
+        body = {"message_id": f"{self.name}-{next(_ids)}", **body}
         response = await self.client.post("/api/v1/chat", json=body)
         assert response.status_code == 200, response.text
         self.last = response.json()

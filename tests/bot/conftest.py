@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,12 +29,20 @@ async def running_app(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.
 
 
 def make_settings(database_url: str, nlu_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        # Every test client comes from the same address: per-address limits are tested on their own.
+        "rate_limit_address_per_minute": 100_000,
+        "incidents_per_address_per_hour": 100_000,
+        # Each app its own journal: one test's kept reports never replay into another's database.
+        "sos_journal_dir": Path(tempfile.mkdtemp(prefix="sos-journal-")),
+        **overrides,
+    }
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_url=database_url,
         nlu_url=nlu_url,
         nlu_token=NLU_TOKEN,
-        **overrides,
+        **values,
     )
 
 

@@ -25,9 +25,7 @@ async def test_readyz_reports_the_nlu_down(database_url, dead_nlu_url):
 
 async def test_without_nlu_a_question_gets_the_menu_not_an_error(database_url, dead_nlu_url):
     async with running_app(make_settings(database_url, dead_nlu_url)) as (_, client):
-        response = await client.post(
-            "/api/v1/chat", json={"user_id": "u1", "text": "nearest hospital to Patong"}
-        )
+        response = await client.post("/api/v1/chat", json={"text": "nearest hospital to Patong"})
     assert response.status_code == 200
     reply = response.json()["replies"][0]
     assert "191" in reply["text"] and "1669" in reply["text"]
@@ -36,17 +34,15 @@ async def test_without_nlu_a_question_gets_the_menu_not_an_error(database_url, d
 
 async def test_without_nlu_a_menu_button_still_works(database_url, dead_nlu_url):
     async with running_app(make_settings(database_url, dead_nlu_url)) as (_, client):
-        await client.post("/api/v1/chat", json={"user_id": "u2", "text": "/find_hospital"})
-        response = await client.post(
-            "/api/v1/chat", json={"user_id": "u2", "location": {"lat": 7.8965, "lon": 98.3019}}
-        )
+        await client.post("/api/v1/chat", json={"text": "/find_hospital"})
+        response = await client.post("/api/v1/chat", json={"location": {"lat": 7.8965, "lon": 98.3019}})
     places = response.json()["replies"][0]["places"]
     assert places[0]["name"] == "Patong Hospital"
 
 
 async def test_without_nlu_a_thai_sos_still_creates_the_incident(database_url, dead_nlu_url):
     async with running_app(make_settings(database_url, dead_nlu_url)) as (app, client):
-        response = await client.post("/api/v1/chat", json={"user_id": "u3", "text": "ช่วยด้วย มีคนจมน้ำ"})
+        response = await client.post("/api/v1/chat", json={"text": "ช่วยด้วย มีคนจมน้ำ"})
         async with app.state.sessions() as session:
             incident = (await session.scalars(select(Incident))).one()
             events = (await session.scalars(select(IncidentEvent))).all()
@@ -77,9 +73,7 @@ async def slow_nlu_url() -> AsyncIterator[str]:
 async def test_a_slow_nlu_service_does_not_hold_up_an_sos(database_url, slow_nlu_url):
     settings = make_settings(database_url, slow_nlu_url, nlu_timeout_s=0.3)
     async with running_app(settings) as (app, client):
-        response = await client.post(
-            "/api/v1/chat", json={"user_id": "u4", "text": "HELP!! my friend is drowning"}
-        )
+        response = await client.post("/api/v1/chat", json={"text": "HELP!! my friend is drowning"})
         async with app.state.sessions() as session:
             incident = (await session.scalars(select(Incident))).one()
     assert response.status_code == 200
@@ -89,12 +83,13 @@ async def test_a_slow_nlu_service_does_not_hold_up_an_sos(database_url, slow_nlu
 @pytest.mark.parametrize(
     "body",
     [
-        {"user_id": "u5"},
+        {},
+        {"text": "   "},
         {"user_id": "u5", "text": "   "},
-        {"user_id": "", "text": "hi"},
-        {"user_id": "u5", "text": "hi", "location": {"lat": 1, "lon": 2}},
-        {"user_id": "u5", "location": {"lat": 100, "lon": 2}},
-        {"user_id": "u5", "text": "hi", "unexpected": True},
+        {"text": "hi", "location": {"lat": 1, "lon": 2}},
+        {"location": {"lat": 100, "lon": 2}},
+        {"text": "hi", "unexpected": True},
+        {"user_id": "x" * 129, "text": "hi"},
     ],
 )
 async def test_malformed_chat_requests_get_400(database_url, dead_nlu_url, body):

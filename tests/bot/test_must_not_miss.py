@@ -9,8 +9,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from actions.db.models import Incident, User
+from actions.db.models import Incident
 from bench.nlu_data import ROOT, examples_by_language
+from tests.bot.chat import browser
 from tests.bot.conftest import make_settings, running_app
 from tests.conftest import NLU_TOKEN
 
@@ -91,13 +92,13 @@ async def test_the_bot_records_every_must_not_miss_sos(nlu_url, tmp_path):
     settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'sos.db'}", nlu_url)
     missed = []
     async with running_app(settings) as (app, client):
-        for number, text in enumerate(messages):
-            response = await client.post("/api/v1/chat", json={"user_id": f"sos-{number}", "text": text})
+        for text in messages:
+            # Each message from a new browser (no cookie): a new user with nothing open.
+            response = await browser(client).post("/api/v1/chat", json={"text": text})
             assert response.status_code == 200, response.text
             async with app.state.sessions() as session:
-                recorded = await session.scalar(
-                    select(Incident).join(User).where(User.channel_user_id == f"sos-{number}")
-                )
+                reference = response.json()["incident_reference"]
+                recorded = await session.scalar(select(Incident).where(Incident.reference == reference))
             reply = response.json()["replies"][0]["text"]
             if recorded is None or recorded.reference not in reply:
                 missed.append(text)

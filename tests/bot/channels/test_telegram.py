@@ -307,7 +307,7 @@ async def test_telegram_down_at_start_does_not_stop_the_bot(database_url, dead_n
         telegram_api_base_url=f"http://127.0.0.1:{free_port()}",
     )
     async with running_app(settings) as (app, client):
-        chat = await client.post("/api/v1/chat", json={"user_id": "w1", "text": "/emergency_numbers"})
+        chat = await client.post("/api/v1/chat", json={"text": "/emergency_numbers"})
         update = await post_telegram(client, telegram_command(515, "/help"))
         after = await counts(app.state.sessions)
 
