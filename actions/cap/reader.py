@@ -1,7 +1,8 @@
 """Turn a validated CAP 1.2 `<alert>` into what the alert service acts on.
 
 One `<info>` per language (``th-TH``, ``en-US``, ...): texts are taken from each, everything else
-(event, urgency, severity, certainty, times, areas) from the English one. Areas: `<polygon>` and
+(event, urgency, severity, certainty, times, areas) from the primary one: English, else Thai, else
+the first in a language the bot speaks (at least one is required). Areas: `<polygon>` and
 `<circle>` as given (a circle that is exactly a gazetteer zone becomes that zone); an `<area>`
 without geometry is placed by its `<areaDesc>` (gazetteer zones, or the whole province);
 `<geocode>` is ignored with a log line.
@@ -19,8 +20,8 @@ from pydantic import ValidationError
 from actions.alerts.draft import AlertDraft, AreaDraft, CircleDraft, field_errors
 from actions.alerts.references import Reference, parse_cap_time, parse_references
 from actions.alerts.service import AlertIdentity
-from actions.alerts.vocabulary import REQUIRED_LANGUAGES, Certainty, MsgType, Severity, Urgency
-from actions.cap.mapping import hazard_of
+from actions.alerts.vocabulary import Certainty, Hazard, MsgType, Severity, Urgency
+from actions.cap.mapping import LANGUAGE_TAGS, hazard_of
 from actions.cap.schema import CAP_NS, CapError
 from actions.domain import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 from actions.places.gazetteer import Gazetteer, fold
@@ -176,17 +177,37 @@ def _infos_by_language(root: etree._Element, notes: list[str]) -> dict[str, etre
     return infos
 
 
+# Whose <info> gives the event, urgency, times and areas when several languages are given.
+PRIMARY_LANGUAGES = (DEFAULT_LANGUAGE, "th")
+
+
+def _primary(infos: dict[str, etree._Element]) -> etree._Element | None:
+    for language in PRIMARY_LANGUAGES:
+        if language in infos:
+            return infos[language]
+    return next(iter(infos.values()), None)
+
+
+def _hazard(primary: etree._Element, infos: dict[str, etree._Element]) -> Hazard:
+    """The hazard named by the primary <info>'s event, else by another language's event."""
+    categories = [c.text or "" for c in primary.findall("cap:category", NS)]
+    hazard = hazard_of(_text(primary, "event") or "", categories)
+    for info in infos.values():
+        if hazard != Hazard.OTHER:
+            break
+        hazard = hazard_of(_text(info, "event") or "", categories)
+    return hazard
+
+
 def _draft(infos: dict[str, etree._Element], gazetteer: Gazetteer, notes: list[str]) -> AlertDraft:
-    missing = [language for language in REQUIRED_LANGUAGES if language not in infos]
-    if missing:
+    primary = _primary(infos)
+    if primary is None:
         raise CapError(
             [
-                "an <info> is required in Thai (th-TH) and English (en-US); missing: "
-                + ", ".join(missing)
-                + f" (found: {', '.join(infos) or 'none'})"
+                "an <info> in a language the bot speaks is required: "
+                + ", ".join(LANGUAGE_TAGS[language] for language in SUPPORTED_LANGUAGES)
             ]
         )
-    primary = infos[DEFAULT_LANGUAGE]
     headline: dict[str, str] = {}
     instruction: dict[str, str] = {}
     description: dict[str, str] = {}
@@ -208,10 +229,9 @@ def _draft(infos: dict[str, etree._Element], gazetteer: Gazetteer, notes: list[s
         raise CapError(problems)
     effective = _text(primary, "effective") or _text(primary, "onset")
     expires = _text(primary, "expires")
-    categories = [c.text or "" for c in primary.findall("cap:category", NS)]
     try:
         return AlertDraft(
-            hazard=hazard_of(_text(primary, "event") or "", categories),
+            hazard=_hazard(primary, infos),
             # The schema has checked these against the CAP value lists.
             severity=Severity(_text(primary, "severity") or "Unknown"),
             urgency=Urgency(_text(primary, "urgency") or "Unknown"),
@@ -257,7 +277,7 @@ def read_cap(root: etree._Element, gazetteer: Gazetteer) -> CapMessage:
     notes: list[str] = []
     infos = _infos_by_language(root, notes)
     draft = None if msg_type == MsgType.CANCEL else _draft(infos, gazetteer, notes)
-    primary = infos.get(DEFAULT_LANGUAGE)
+    primary = _primary(infos)
     agency = (_text(primary, "senderName") if primary is not None else None) or sender
     identity = AlertIdentity(
         sender=sender,

@@ -15,11 +15,14 @@ from actions.cap import CAP_NS
 from actions.db.base import utcnow
 from actions.db.models import Alert, Delivery, Subscription, User
 from tests.api.conftest import Api, api, dead_nlu_url
+from tests.bot.channels.conftest import telegram_api
 
-__all__ = ["Api", "api", "dead_nlu_url"]  # the fixtures, shared with tests/api
+__all__ = ["Api", "api", "dead_nlu_url", "telegram_api"]  # the fixtures, shared with tests/api and bot
 
 SAMPLES = Path(__file__).parent / "samples"
 TMD_SAMPLE = SAMPLES / "tmd_tsunami_th_en.xml"
+# One English <info>, a polygon along Phuket's Andaman coast.
+EN_ONLY_SAMPLE = SAMPLES / "tsunami_en_only.xml"
 NS = {"cap": CAP_NS}
 
 
@@ -49,10 +52,12 @@ def tmd_sample(
     references: str | None = None,
     headline_en: str | None = None,
     severity: str | None = None,
+    path: Path = TMD_SAMPLE,
 ) -> bytes:
-    """The TMD-style sample, sent now and in force for six hours, with the changes asked for."""
+    """The TMD-style sample (or another in `path`), sent now and in force for six hours, with the
+    changes asked for."""
     now = now or utcnow()
-    root = etree.parse(str(TMD_SAMPLE)).getroot()
+    root = etree.parse(str(path)).getroot()
     root.find("cap:sent", NS).text = cap_time(now)
     for info in root.findall("cap:info", NS):
         info.find("cap:effective", NS).text = cap_time(now - timedelta(minutes=2))

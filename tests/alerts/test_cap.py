@@ -189,9 +189,13 @@ async def test_bad_cap_messages_get_422_naming_the_problem(api: Api, tmp_path):
             ["DOCTYPE"],
         ),
         "a test message": (replace(good, "<status>Actual</status>", "<status>Test</status>"), ["Actual"]),
-        "Thai only": (
-            good[: good.index(b"<info>", good.index(b"</info>"))] + b"</alert>",
-            ["English (en-US)", "missing: en"],
+        "no language we speak": (
+            replace(
+                replace(good, "<language>th-TH</language>", "<language>ms-MY</language>"),
+                "<language>en-US</language>",
+                "<language>id-ID</language>",
+            ),
+            ["an <info> in a language the bot speaks is required", "en-US"],
         ),
         "nowhere we know": (nowhere_in_phuket(good), ["no <area> could be placed in Phuket"]),
     }
