@@ -116,3 +116,65 @@ async def alert_row(app: FastAPI, alert_id: int) -> Alert:
         alert = await session.get(Alert, alert_id)
         assert alert is not None
         return alert
+
+
+# An English-only CAP message built for a test ---------------------------------------------------
+
+PATONG_POLYGON_AREA = (
+    "<area><areaDesc>Patong Beach</areaDesc>"
+    "<polygon>7.91,98.28 7.91,98.31 7.88,98.31 7.88,98.28 7.91,98.28</polygon></area>"
+)
+
+
+def _time(value: datetime | str) -> str:
+    return value if isinstance(value, str) else cap_time(value)
+
+
+def cap_document(
+    *,
+    identifier: str = "TMD-TEST-0001",
+    sender: str = "warning@tmd.go.th",
+    sent: datetime | str | None = None,
+    status: str = "Actual",
+    msg_type: str = "Alert",
+    scope: str = "Public",
+    references: str | None = None,
+    event: str = "Tsunami",
+    severity: str = "Extreme",
+    headline: str = "Tsunami warning for Patong",
+    instruction: str = "Move to high ground now",
+    areas: str = PATONG_POLYGON_AREA,
+    effective: datetime | str | None = None,
+    expires: datetime | str | None = None,
+) -> bytes:
+    """A CAP 1.2 message with one English <info>; sent now, in force for six hours unless told."""
+    now = utcnow()
+    sent = sent or now
+    effective = effective or now - timedelta(minutes=1)
+    expires = expires or now + timedelta(hours=6)
+    referencing = f"<references>{references}</references>" if references else ""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="{CAP_NS}">
+  <identifier>{identifier}</identifier>
+  <sender>{sender}</sender>
+  <sent>{_time(sent)}</sent>
+  <status>{status}</status>
+  <msgType>{msg_type}</msgType>
+  <scope>{scope}</scope>
+  {referencing}
+  <info>
+    <language>en-US</language>
+    <category>Geo</category>
+    <event>{event}</event>
+    <urgency>Immediate</urgency>
+    <severity>{severity}</severity>
+    <certainty>Likely</certainty>
+    <effective>{_time(effective)}</effective>
+    <expires>{_time(expires)}</expires>
+    <senderName>Thai Meteorological Department</senderName>
+    <headline>{headline}</headline>
+    <instruction>{instruction}</instruction>
+    {areas}
+  </info>
+</alert>
+""".encode()
