@@ -20,6 +20,8 @@ TABLES = {
     "deliveries",
     "conversation_states",
     "inbound_messages",
+    "feeds",
+    "received_cap_messages",
     "alembic_version",
 }
 

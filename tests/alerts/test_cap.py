@@ -77,7 +77,7 @@ async def test_a_tmd_alert_in_thai_and_english_is_relayed_to_subscribers(api: Ap
     assert audit.action == "alert.create" and audit.details["identifier"] == "TMD-EQ-TSU-20261124-0315"
 
     again = await post_cap(api, tmd_sample())
-    assert again.status_code == 409 and "already exists" in again.json()["detail"]
+    assert again.status_code == 409 and "was already received" in again.json()["detail"]
 
 
 async def test_update_and_cancel_follow_the_references(api: Api):
