@@ -67,6 +67,14 @@ class Settings(BaseSettings):
     telegram_broadcast_rate: float = Field(default=30.0, gt=0)
     telegram_broadcast_concurrency: int = Field(default=8, ge=1)
 
+    # The CAP feed relay (feeds added with `safety-bot feeds add`): polled inside the app when on.
+    feeds_enabled: bool = True
+    # Per request: the whole answer must arrive within this, and be at most this long.
+    feeds_timeout_s: float = Field(default=20.0, gt=0)
+    feeds_max_bytes: int = Field(default=2_000_000, gt=0)
+    # Failed polls back off exponentially from the feed's interval up to this.
+    feeds_backoff_max_s: float = Field(default=900.0, gt=0)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from lxml import etree
 from sqlalchemy import select
 
-from actions.alerts.references import cap_time
+from actions.alerts.references import PHUKET_OFFSET, cap_time
 from actions.cap import CAP_NS
 from actions.db.base import utcnow
 from actions.db.models import Alert, Delivery, Subscription, User
@@ -124,6 +124,12 @@ PATONG_POLYGON_AREA = (
     "<area><areaDesc>Patong Beach</areaDesc>"
     "<polygon>7.91,98.28 7.91,98.31 7.88,98.31 7.88,98.28 7.91,98.28</polygon></area>"
 )
+
+
+def buddhist_era(moment: datetime) -> str:
+    """A CAP time as a Thai system stamps it: the Buddhist Era year (AD + 543), Phuket time."""
+    local = moment.astimezone(PHUKET_OFFSET).replace(microsecond=0)
+    return f"{local.year + 543}{local.isoformat()[4:]}"
 
 
 def _time(value: datetime | str) -> str:

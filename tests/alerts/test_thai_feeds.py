@@ -12,15 +12,9 @@ from actions.cap import CapError, CapMessage, OutsidePhuket, parse_cap, read_cap
 from actions.cap.dates import parse_feed_time
 from actions.db.base import utcnow
 from actions.places import default_gazetteer
-from tests.alerts.conftest import Api, cap_document, post_cap
+from tests.alerts.conftest import Api, buddhist_era, cap_document, post_cap
 
 PATONG_ZONES = ["patong", "kalim", "tri_trang", "paradise_beach", "freedom_beach"]
-
-
-def buddhist_era(moment: datetime) -> str:
-    """A CAP time as a Thai system stamps it: the Buddhist Era year (AD + 543), Phuket time."""
-    local = moment.astimezone(PHUKET_OFFSET).replace(microsecond=0)
-    return f"{local.year + 543}{local.isoformat()[4:]}"
 
 
 def read(document: bytes) -> CapMessage:
