@@ -5,7 +5,8 @@
   all lie outside Phuket is skipped with a note in the feed's log.
 - An Update or a Cancel acts on the alert its ``<references>`` name. An Update of a message never
   relayed here (it was for another province, say) is relayed as a new alert when it concerns Phuket;
-  a Cancel of one is skipped.
+  a Cancel of one is skipped. An Update that moves a warning we relayed away from Phuket withdraws
+  (cancels) our alert.
 
 Every message's outcome is recorded (:mod:`actions.cap.received`) in the transaction that acts on it.
 """
@@ -22,8 +23,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actions.alerts.draft import AlertValidationError
-from actions.alerts.service import AlertStateError, find_referenced
-from actions.alerts.vocabulary import MsgType
+from actions.alerts.references import parse_references
+from actions.alerts.service import AlertStateError, cancel_alert, find_referenced
+from actions.alerts.vocabulary import AlertStatus, MsgType
 from actions.cap.reader import CapMessage, NotRelayed, OutsidePhuket, read_cap
 from actions.cap.received import Outcome, already_received, record_received
 from actions.cap.relay import relay_cap
@@ -121,6 +123,55 @@ async def _not_relayed(
     return FeedMessageResult(outcome.value, reason, notes=[f"{received}: {note}"] if note else [])
 
 
+async def _withdrawn_by_update(
+    sessions: async_sessionmaker[AsyncSession],
+    received: _Received,
+    root: etree._Element,
+    problem: str,
+    *,
+    feed_id: int,
+    actor: str,
+    now: datetime,
+) -> FeedMessageResult | None:
+    """Cancel the alerts in force that an Update outside Phuket replaces; None when there are none."""
+    try:
+        references = parse_references(_field(root, "references"))
+    except ValueError:
+        return None
+    async with sessions() as session:
+        targets = {}
+        for reference in references:
+            alert = await find_referenced(session, reference)
+            if alert is not None and alert.status == AlertStatus.ACTIVE:
+                targets[alert.id] = alert
+        if not targets:
+            return None
+        reason = f"CAP Update {received.identifier}: the warning no longer covers Phuket"
+        for alert in targets.values():
+            await cancel_alert(session, alert, actor=actor, now=now, reason=reason)
+        withdrawn = f"no longer covers Phuket ({problem}): alert(s) {', '.join(map(str, targets))} withdrawn"
+        record_received(
+            session,
+            sender=received.sender,
+            identifier=received.identifier,
+            sent=received.sent,
+            msg_type=received.msg_type,
+            outcome=Outcome.RELAYED,
+            now=now,
+            note=withdrawn,
+            feed_id=feed_id,
+            alert_id=next(iter(targets)),
+        )
+        try:
+            await session.commit()
+        except IntegrityError:
+            return FeedMessageResult(DUPLICATE)
+    logger.info("feed %s: %s %s", feed_id, received, withdrawn)
+    return FeedMessageResult(
+        Outcome.RELAYED.value, "withdrawn", list(targets), notes=[f"{received}: {withdrawn}"]
+    )
+
+
 async def relay_feed_message(
     sessions: async_sessionmaker[AsyncSession],
     root: etree._Element,
@@ -150,6 +201,12 @@ async def relay_feed_message(
         )
     except OutsidePhuket as exc:
         outcome, reason, note = Outcome.SKIPPED, "outside Phuket", "; ".join(exc.problems)
+        if received.msg_type == MsgType.UPDATE and (
+            withdrawn := await _withdrawn_by_update(
+                sessions, received, root, note, feed_id=feed_id, actor=actor, now=now
+            )
+        ):
+            return withdrawn
     except CapError as exc:
         outcome, reason, note = Outcome.REFUSED, "refused", "; ".join(exc.problems)
     if reason:

@@ -347,6 +347,32 @@ async def test_an_update_that_brings_a_warning_to_phuket_is_relayed_as_a_new_ale
     assert alert.references == cap_triple(phang_nga)
 
 
+async def test_an_update_that_moves_a_warning_away_from_phuket_withdraws_it(
+    sessions: Sessions, agency: FakeFeedServer, poller: FeedPoller
+):
+    now = utcnow()
+    patong = cap_document(identifier="T-1", sent=now - timedelta(minutes=5))
+    moved = cap_document(
+        identifier="T-2",
+        msg_type="Update",
+        sent=now,
+        references=cap_triple(patong),
+        areas=tmd_area("82", "Phang Nga"),
+    )
+    entries = [
+        IndexEntry("urn:2", "2026-12-06T10:05:00+07:00", alert=moved),
+        IndexEntry("urn:1", "2026-12-06T10:00:00+07:00", alert=patong),
+    ]
+    feed_id = await new_feed(sessions, agency.publish("/feed.atom", atom(*entries), ATOM), now=now)
+    [report] = await poller.poll_due(now)
+    assert report.summary == "200: 2 entries, 2 new: 1 relayed, 1 relayed (withdrawn)"
+    [alert] = await all_alerts(sessions)
+    assert alert.identifier == "T-1" and alert.status == "cancelled"
+    [note] = (await feed_row(sessions, feed_id)).log
+    assert note["text"].startswith("Update T-2 (warning@tmd.go.th): no longer covers Phuket (")
+    assert note["text"].endswith(f"): alert(s) {alert.id} withdrawn")
+
+
 async def test_two_relays_never_poll_a_feed_at_the_same_time(
     sessions: Sessions, agency: FakeFeedServer, poller: FeedPoller
 ):
