@@ -215,24 +215,21 @@ async def relay_feed_message(
         return await _not_relayed(
             sessions, received, Outcome.SKIPPED, "expired", note=None, feed_id=feed_id, now=now
         )
-    async with sessions() as session:
-        if message.msg_type != MsgType.ALERT and not await _references_known(session, message):
-            if message.msg_type == MsgType.CANCEL:
-                return await _not_relayed(
-                    sessions,
-                    received,
-                    Outcome.SKIPPED,
-                    "nothing to cancel",
-                    note=None,
-                    feed_id=feed_id,
-                    now=now,
-                )
+    if message.msg_type != MsgType.ALERT:
+        async with sessions() as session:
+            known = await _references_known(session, message)
+        if not known and message.msg_type == MsgType.CANCEL:
+            return await _not_relayed(
+                sessions, received, Outcome.SKIPPED, "nothing to cancel", note=None, feed_id=feed_id, now=now
+            )
+        if not known:
             # An Update of a message we never relayed (it was for elsewhere) that now concerns Phuket.
             message = dataclasses.replace(
                 message,
                 msg_type=MsgType.ALERT,
                 notes=[*message.notes, "an Update of a message never relayed here: issued as a new alert"],
             )
+    async with sessions() as session:
         try:
             relayed = await relay_cap(
                 session, message, actor=actor, now=now, gazetteer=gazetteer, feed_id=feed_id
