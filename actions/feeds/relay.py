@@ -70,6 +70,29 @@ class _Received:
     def __str__(self) -> str:
         return f"{self.msg_type} {self.identifier} ({self.sender})"
 
+    def record(
+        self,
+        session: AsyncSession,
+        outcome: Outcome,
+        *,
+        now: datetime,
+        note: str | None,
+        feed_id: int,
+        alert_id: int | None = None,
+    ) -> None:
+        record_received(
+            session,
+            sender=self.sender,
+            identifier=self.identifier,
+            sent=self.sent,
+            msg_type=self.msg_type,
+            outcome=outcome,
+            now=now,
+            note=note,
+            feed_id=feed_id,
+            alert_id=alert_id,
+        )
+
 
 async def _record(
     sessions: async_sessionmaker[AsyncSession],
@@ -82,17 +105,7 @@ async def _record(
 ) -> bool:
     """Remember a message that was not relayed; False when another relay recorded it meanwhile."""
     async with sessions() as session:
-        record_received(
-            session,
-            sender=received.sender,
-            identifier=received.identifier,
-            sent=received.sent,
-            msg_type=received.msg_type,
-            outcome=outcome,
-            now=now,
-            note=note,
-            feed_id=feed_id,
-        )
+        received.record(session, outcome, now=now, note=note, feed_id=feed_id)
         try:
             await session.commit()
         except IntegrityError:
@@ -150,17 +163,8 @@ async def _withdrawn_by_update(
         for alert in targets.values():
             await cancel_alert(session, alert, actor=actor, now=now, reason=reason)
         withdrawn = f"no longer covers Phuket ({problem}): alert(s) {', '.join(map(str, targets))} withdrawn"
-        record_received(
-            session,
-            sender=received.sender,
-            identifier=received.identifier,
-            sent=received.sent,
-            msg_type=received.msg_type,
-            outcome=Outcome.RELAYED,
-            now=now,
-            note=withdrawn,
-            feed_id=feed_id,
-            alert_id=next(iter(targets)),
+        received.record(
+            session, Outcome.RELAYED, now=now, note=withdrawn, feed_id=feed_id, alert_id=next(iter(targets))
         )
         try:
             await session.commit()
