@@ -23,6 +23,7 @@ from bot.broadcast import api as broadcast_api
 from bot.broadcast import delivery_worker
 from bot.channels import line, telegram, web
 from bot.channels.messengers import open_messengers
+from bot.feeds import feed_poller
 from bot.openapi import install as install_openapi
 from bot.runtime import open_runtime
 from bot.security.addresses import ClientAddresses, parse_networks
@@ -44,10 +45,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             open_runtime(settings) as runtime,
             open_messengers(settings, runtime) as messengers,
             delivery_worker(settings, runtime.sessions) as worker,
+            feed_poller(settings, runtime.sessions) as feeds,
         ):
             app.state.runtime = runtime
             app.state.messengers = messengers
             app.state.delivery_worker = worker
+            app.state.feed_poller = feeds
             app.state.settings = settings
             app.state.engine = runtime.engine
             app.state.sessions = runtime.sessions

@@ -86,6 +86,13 @@ class Settings(BaseSettings):
     # SOS reports received while the database is down wait here until it is back.
     sos_journal_dir: Path = Path("var/sos-journal")
     sos_journal_replay_interval_s: float = Field(default=2.0, gt=0)
+    # The CAP feed relay (feeds added with `safety-bot feeds add`): polled inside the app when on.
+    feeds_enabled: bool = True
+    # Per request: the whole answer must arrive within this, and be at most this long.
+    feeds_timeout_s: float = Field(default=20.0, gt=0)
+    feeds_max_bytes: int = Field(default=2_000_000, gt=0)
+    # Failed polls back off exponentially from the feed's interval up to this.
+    feeds_backoff_max_s: float = Field(default=900.0, gt=0)
 
 
 @lru_cache(maxsize=1)

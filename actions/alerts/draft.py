@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from actions.alerts.areas import AlertArea, Circle
-from actions.alerts.vocabulary import REQUIRED_LANGUAGES, Certainty, Hazard, Severity, Urgency
+from actions.alerts.vocabulary import Certainty, Hazard, Severity, Urgency
 from actions.domain import SUPPORTED_LANGUAGES
 from actions.places.gazetteer import Gazetteer
 from actions.places.geo import Point
@@ -127,8 +127,9 @@ def _check_languages(field: str, texts: dict[str, Any]) -> None:
 class AlertDraft(BaseModel):
     """The content of an alert, as the JSON API takes it; a CAP message is mapped onto it.
 
-    Headline and instruction are required in Thai and English, in the same languages; the other
-    supported languages fall back to English (:meth:`fallback_languages`).
+    Headline and instruction are required in at least one supported language, the same languages
+    for both; readers of the other languages get the standard wording of the hazard in their
+    language with the original headline (:meth:`fallback_languages`).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -149,15 +150,10 @@ class AlertDraft(BaseModel):
     def _texts_and_times(self) -> AlertDraft:
         for field in ("headline", "instruction", "description"):
             _check_languages(field, getattr(self, field))
-        missing = [lang for lang in REQUIRED_LANGUAGES if lang not in self.headline]
-        missing_instruction = [lang for lang in REQUIRED_LANGUAGES if lang not in self.instruction]
-        if missing or missing_instruction:
+        if not self.headline and not self.instruction:
             raise ValueError(
-                "headline and instruction are required in Thai (th) and English (en); missing: "
-                + ", ".join(
-                    [f"headline.{lang}" for lang in missing]
-                    + [f"instruction.{lang}" for lang in missing_instruction]
-                )
+                "headline and instruction are required in at least one supported language "
+                f"({' '.join(SUPPORTED_LANGUAGES)})"
             )
         if set(self.headline) != set(self.instruction):
             raise ValueError(
@@ -170,7 +166,7 @@ class AlertDraft(BaseModel):
         return self
 
     def fallback_languages(self) -> list[str]:
-        """The supported languages this alert has no text in: they are shown the English text."""
+        """The supported languages this alert has no text in: their readers get the standard wording."""
         return [lang for lang in SUPPORTED_LANGUAGES if lang not in self.headline]
 
     def check(self, gazetteer: Gazetteer, now: datetime) -> None:

@@ -49,7 +49,7 @@ class AlertIdentity:
 @dataclass(frozen=True, slots=True)
 class AlertResult:
     alert: Alert
-    # Supported languages without a text of their own: their readers get the English text.
+    # Supported languages without a text of their own: their readers get our standard wording.
     fallback_languages: list[str]
     deliveries: int
 

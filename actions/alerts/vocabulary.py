@@ -61,8 +61,3 @@ class MsgType(StrEnum):
     ALERT = "Alert"
     UPDATE = "Update"
     CANCEL = "Cancel"
-
-
-# Every alert must be readable by residents and by the largest group of visitors; the other
-# supported languages fall back to English.
-REQUIRED_LANGUAGES: tuple[str, ...] = ("th", "en")

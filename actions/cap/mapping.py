@@ -1,4 +1,4 @@
-"""How CAP's `<event>` and `<category>` map onto our hazards, and back.
+"""How CAP's `<event>`, `<category>` and `<language>` map onto ours, and back.
 
 An event is matched by keyword (English and Thai, case-insensitive, first row that matches wins);
 failing that the category decides; failing that the hazard is ``other``.
@@ -55,6 +55,18 @@ HAZARD_CATEGORIES: dict[Hazard, str] = {
     Hazard.FIRE: "Fire",
     Hazard.PUBLIC_ORDER: "Security",
     Hazard.OTHER: "Other",
+}
+
+# The <language> we write for each supported language (RFC 3066 tags, as CAP 1.2 asks).
+LANGUAGE_TAGS: dict[str, str] = {
+    "th": "th-TH",
+    "en": "en-US",
+    "zh": "zh-CN",
+    "ru": "ru-RU",
+    "ko": "ko-KR",
+    "ja": "ja-JP",
+    "de": "de-DE",
+    "fr": "fr-FR",
 }
 
 

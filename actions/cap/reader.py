@@ -1,10 +1,15 @@
 """Turn a validated CAP 1.2 `<alert>` into what the alert service acts on.
 
 One `<info>` per language (``th-TH``, ``en-US``, ...): texts are taken from each, everything else
-(event, urgency, severity, certainty, times, areas) from the English one. Areas: `<polygon>` and
+(event, urgency, severity, certainty, times, areas) from the primary one: English, else Thai, else
+the first in a language the bot speaks (at least one is required). Areas: `<polygon>` and
 `<circle>` as given (a circle that is exactly a gazetteer zone becomes that zone); an `<area>`
-without geometry is placed by its `<areaDesc>` (gazetteer zones, or the whole province);
-`<geocode>` is ignored with a log line.
+without geometry is placed by its `<geocode>`s (TIS 1099 and ISO 3166-2 codes of provinces, and of
+Phuket's districts and subdistricts: :mod:`actions.cap.thai_areas`), else by the names in its
+`<areaDesc>` (provinces, gazetteer zones, or a name that mentions Phuket). Areas outside Phuket are
+left out with a note; a message with no area in Phuket is refused (:class:`OutsidePhuket`).
+
+Only ``Actual`` messages of ``Public`` scope are relayed (:class:`NotRelayed` otherwise).
 """
 
 from __future__ import annotations
@@ -16,12 +21,13 @@ from dataclasses import dataclass, field
 from lxml import etree
 from pydantic import ValidationError
 
-from actions.alerts.draft import AlertDraft, AreaDraft, CircleDraft, field_errors
+from actions.alerts.draft import PHUKET_REGION, AlertDraft, AreaDraft, CircleDraft, field_errors
 from actions.alerts.references import Reference, parse_cap_time, parse_references
 from actions.alerts.service import AlertIdentity
-from actions.alerts.vocabulary import REQUIRED_LANGUAGES, Certainty, MsgType, Severity, Urgency
-from actions.cap.mapping import hazard_of
+from actions.alerts.vocabulary import Certainty, Hazard, MsgType, Severity, Urgency
+from actions.cap.mapping import LANGUAGE_TAGS, hazard_of
 from actions.cap.schema import CAP_NS, CapError
+from actions.cap.thai_areas import Place, thai_areas
 from actions.domain import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 from actions.places.gazetteer import Gazetteer, fold
 from actions.places.geo import Point, distance_m
@@ -29,16 +35,21 @@ from actions.places.geo import Point, distance_m
 logger = logging.getLogger(__name__)
 
 NS = {"cap": CAP_NS}
-# An <areaDesc> naming the whole province (folded: case and Thai tone marks ignored).
-PROVINCE_NAMES = frozenset(
-    fold(name) for name in ("Phuket", "Phuket Province", "Changwat Phuket", "ภูเก็ต", "จังหวัดภูเก็ต", "จ.ภูเก็ต")
-)
+# A name that mentions the province ("Andaman coast of Phuket") is in it.
 PROVINCE_WORDS = (fold("Phuket"), fold("ภูเก็ต"))
 # <areaDesc> often lists several places: "Patong, Karon และ Kata".
 AREA_SEPARATORS = re.compile(r"\s*(?:[,;/、，]|\band\b|และ)\s*")
 # A circle this close to a zone's own extent is that zone (our own exports name zones this way).
 SAME_CENTRE_M = 25.0
 SAME_RADIUS_M = 5.0
+
+
+class NotRelayed(CapError):
+    """A valid message that is not for the public: a Test, an Exercise, a restricted scope, an Ack."""
+
+
+class OutsidePhuket(CapError):
+    """Every area of the message lies outside Phuket."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,54 +123,125 @@ def _zone_of_circle(circle: CircleDraft, names: list[str], gazetteer: Gazetteer)
     return None
 
 
+@dataclass(slots=True)
+class _Placement:
+    """What the <area>s of an <info> come to: places in Phuket, and the places outside it."""
+
+    zones: list[str] = field(default_factory=list)
+    circles: list[CircleDraft] = field(default_factory=list)
+    polygons: list[list[tuple[float, float]]] = field(default_factory=list)
+    whole_province: bool = False
+    outside: list[str] = field(default_factory=list)
+
+    @property
+    def placed(self) -> bool:
+        return bool(self.zones or self.circles or self.polygons or self.whole_province)
+
+    def add(self, place: Place) -> None:
+        if place.province is not thai_areas().phuket:
+            self.outside.append(place.label)
+        elif place.zones:
+            self.zones.extend(place.zones)
+        else:
+            self.whole_province = True
+
+
+def _near_phuket(shape: CircleDraft | list[tuple[float, float]], gazetteer: Gazetteer) -> bool:
+    area = AreaDraft(circles=[shape]) if isinstance(shape, CircleDraft) else AreaDraft(polygons=[shape])
+    return area.to_area().touches(PHUKET_REGION, gazetteer)
+
+
+def _place_shapes(
+    area: etree._Element, names: list[str], gazetteer: Gazetteer, placement: _Placement
+) -> bool:
+    """Polygons and circles as given (those far from Phuket are outside); whether there were any."""
+    description = _text(area, "areaDesc") or ""
+    shapes = area.findall("cap:polygon", NS) + area.findall("cap:circle", NS)
+    for element in shapes:
+        if etree.QName(element).localname == "polygon":
+            polygon = _parse_points(element.text or "", element)
+            if _near_phuket(polygon, gazetteer):
+                placement.polygons.append(polygon)
+            else:
+                placement.outside.append(f"the <polygon> of {description!r}")
+            continue
+        circle = _parse_circle(element.text or "", element)
+        if zone := _zone_of_circle(circle, names, gazetteer):
+            placement.zones.append(zone)
+        elif _near_phuket(circle, gazetteer):
+            placement.circles.append(circle)
+        else:
+            placement.outside.append(f"the <circle> of {description!r}")
+    return bool(shapes)
+
+
+def _place_geocodes(area: etree._Element, placement: _Placement, notes: list[str]) -> bool:
+    """Provinces, districts and subdistricts named by TIS 1099 or ISO 3166-2 codes; whether any was."""
+    description = _text(area, "areaDesc") or ""
+    known = False
+    for geocode in area.findall("cap:geocode", NS):
+        value_name, value = _text(geocode, "valueName") or "", _text(geocode, "value") or ""
+        place = thai_areas().by_geocode(value_name, value)
+        if place is None:
+            logger.info("CAP area %r: geocode %s=%s not known; ignored", description, value_name, value)
+            notes.append(f"<geocode> {value_name}={value} in area {description!r} is not a code we know")
+            continue
+        known = True
+        placement.add(place)
+    return known
+
+
+def _place_names(
+    description: str, names: list[str], gazetteer: Gazetteer, placement: _Placement, notes: list[str]
+) -> None:
+    for name in names:
+        if (province := thai_areas().province_named(name)) is not None:
+            placement.add(Place(province, province.en))
+        elif (zone_area := gazetteer.lookup(name)) is not None:
+            placement.zones.append(zone_area.id)
+        elif any(word in fold(name) for word in PROVINCE_WORDS):
+            # "Andaman coast of Phuket" names no zone but is in Phuket: warn all of it.
+            placement.whole_province = True
+            notes.append(f"area {name!r} taken as all of Phuket")
+        else:
+            logger.info("CAP area %r: %r is no place we know; ignored", description, name)
+            notes.append(f"area {name!r} matches no Phuket zone; ignored")
+
+
 def _read_areas(info: etree._Element, gazetteer: Gazetteer, notes: list[str]) -> AreaDraft:
-    zones: list[str] = []
-    circles: list[CircleDraft] = []
-    polygons: list[list[tuple[float, float]]] = []
-    whole_province = False
+    """Each <area> by its shapes, else its geocodes, else the names in its <areaDesc>.
+
+    Raises:
+        OutsidePhuket: every area lies in another province or far from Phuket.
+        CapError: no area could be placed at all.
+    """
+    placement = _Placement()
     for area in info.findall("cap:area", NS):
         description = _text(area, "areaDesc") or ""
         names = [name for name in AREA_SEPARATORS.split(description) if name]
-        geocodes = area.findall("cap:geocode", NS)
-        if geocodes:
-            codes = [f"{_text(g, 'valueName')}={_text(g, 'value')}" for g in geocodes]
-            logger.info("CAP area %r: geocodes ignored: %s", description, ", ".join(codes))
-            notes.append(f"<geocode> ignored in area {description!r}: {', '.join(codes)}")
-        shapes = area.findall("cap:polygon", NS) + area.findall("cap:circle", NS)
-        for polygon in area.findall("cap:polygon", NS):
-            polygons.append(_parse_points(polygon.text or "", polygon))
-        for element in area.findall("cap:circle", NS):
-            circle = _parse_circle(element.text or "", element)
-            zone = _zone_of_circle(circle, names, gazetteer)
-            if zone:
-                zones.append(zone)
-            else:
-                circles.append(circle)
-        if shapes:
+        if _place_shapes(area, names, gazetteer, placement) or _place_geocodes(area, placement, notes):
             continue
-        for name in names:
-            if fold(name).strip() in PROVINCE_NAMES:
-                whole_province = True
-            elif (zone_area := gazetteer.lookup(name)) is not None:
-                zones.append(zone_area.id)
-            elif any(word in fold(name) for word in PROVINCE_WORDS):
-                # "Andaman coast of Phuket" names no zone but is in Phuket: warn all of it.
-                whole_province = True
-                notes.append(f"area {name!r} taken as all of Phuket")
-            else:
-                logger.info("CAP area %r: %r is no place we know; ignored", description, name)
-                notes.append(f"area {name!r} matches no Phuket zone; ignored")
-    if not (zones or circles or polygons or whole_province):
+        _place_names(description, names, gazetteer, placement, notes)
+    outside = list(dict.fromkeys(placement.outside))
+    if not placement.placed:
+        if outside:
+            raise OutsidePhuket([f"{_where(info)}: the alert is for {', '.join(outside)}: outside Phuket"])
         raise CapError(
             [
                 f"{_where(info)}: no <area> could be placed in Phuket: give a <polygon> or <circle>, "
-                "or an <areaDesc> naming Phuket or a place in it (Patong, Kata, Phuket Town, ...)"
+                "a <geocode> (TIS 1099 such as 83 or 830202, or ISO 3166-2 TH-83), or an <areaDesc> "
+                "naming Phuket or a place in it (Patong, Kata, Phuket Town, ...)"
             ]
         )
-    if whole_province:
+    for place in outside:
+        logger.info("CAP area outside Phuket ignored: %s", place)
+        notes.append(f"{place} is outside Phuket; ignored")
+    if placement.whole_province:
         # One <area> is the whole province: every other area lies inside it.
         return AreaDraft(all_phuket=True)
-    return AreaDraft(zones=list(dict.fromkeys(zones)), circles=circles, polygons=polygons)
+    return AreaDraft(
+        zones=list(dict.fromkeys(placement.zones)), circles=placement.circles, polygons=placement.polygons
+    )
 
 
 def _infos_by_language(root: etree._Element, notes: list[str]) -> dict[str, etree._Element]:
@@ -176,17 +258,37 @@ def _infos_by_language(root: etree._Element, notes: list[str]) -> dict[str, etre
     return infos
 
 
+# Whose <info> gives the event, urgency, times and areas when several languages are given.
+PRIMARY_LANGUAGES = (DEFAULT_LANGUAGE, "th")
+
+
+def _primary(infos: dict[str, etree._Element]) -> etree._Element | None:
+    for language in PRIMARY_LANGUAGES:
+        if language in infos:
+            return infos[language]
+    return next(iter(infos.values()), None)
+
+
+def _hazard(primary: etree._Element, infos: dict[str, etree._Element]) -> Hazard:
+    """The hazard named by the primary <info>'s event, else by another language's event."""
+    categories = [c.text or "" for c in primary.findall("cap:category", NS)]
+    hazard = hazard_of(_text(primary, "event") or "", categories)
+    for info in infos.values():
+        if hazard != Hazard.OTHER:
+            break
+        hazard = hazard_of(_text(info, "event") or "", categories)
+    return hazard
+
+
 def _draft(infos: dict[str, etree._Element], gazetteer: Gazetteer, notes: list[str]) -> AlertDraft:
-    missing = [language for language in REQUIRED_LANGUAGES if language not in infos]
-    if missing:
+    primary = _primary(infos)
+    if primary is None:
         raise CapError(
             [
-                "an <info> is required in Thai (th-TH) and English (en-US); missing: "
-                + ", ".join(missing)
-                + f" (found: {', '.join(infos) or 'none'})"
+                "an <info> in a language the bot speaks is required: "
+                + ", ".join(LANGUAGE_TAGS[language] for language in SUPPORTED_LANGUAGES)
             ]
         )
-    primary = infos[DEFAULT_LANGUAGE]
     headline: dict[str, str] = {}
     instruction: dict[str, str] = {}
     description: dict[str, str] = {}
@@ -208,10 +310,9 @@ def _draft(infos: dict[str, etree._Element], gazetteer: Gazetteer, notes: list[s
         raise CapError(problems)
     effective = _text(primary, "effective") or _text(primary, "onset")
     expires = _text(primary, "expires")
-    categories = [c.text or "" for c in primary.findall("cap:category", NS)]
     try:
         return AlertDraft(
-            hazard=hazard_of(_text(primary, "event") or "", categories),
+            hazard=_hazard(primary, infos),
             # The schema has checked these against the CAP value lists.
             severity=Severity(_text(primary, "severity") or "Unknown"),
             urgency=Urgency(_text(primary, "urgency") or "Unknown"),
@@ -234,15 +335,17 @@ def read_cap(root: etree._Element, gazetteer: Gazetteer) -> CapMessage:
     messages must never reach tourists.
 
     Raises:
-        CapError: a message we do not relay, or content that cannot become an alert.
+        NotRelayed: a Test, Exercise, System or Draft message, a restricted scope, an Ack or Error.
+        OutsidePhuket: every area of the message lies outside Phuket.
+        CapError: content that cannot become an alert.
     """
     status, scope, msg_type = _text(root, "status"), _text(root, "scope"), _text(root, "msgType")
     if status != "Actual":
-        raise CapError([f"only <status>Actual</status> messages are relayed, not {status}"])
+        raise NotRelayed([f"only <status>Actual</status> messages are relayed, not {status}"])
     if scope != "Public":
-        raise CapError([f"only <scope>Public</scope> messages are relayed, not {scope}"])
+        raise NotRelayed([f"only <scope>Public</scope> messages are relayed, not {scope}"])
     if msg_type not in {m.value for m in MsgType}:
-        raise CapError([f"<msgType>{msg_type}</msgType> carries no warning; send Alert, Update or Cancel"])
+        raise NotRelayed([f"<msgType>{msg_type}</msgType> carries no warning; send Alert, Update or Cancel"])
     identifier, sender = _text(root, "identifier") or "", _text(root, "sender") or ""
     for name, value in (("identifier", identifier), ("sender", sender)):
         # CAP 1.2 §3.2.1: no spaces, commas or restricted characters (they split <references>).
@@ -257,7 +360,7 @@ def read_cap(root: etree._Element, gazetteer: Gazetteer) -> CapMessage:
     notes: list[str] = []
     infos = _infos_by_language(root, notes)
     draft = None if msg_type == MsgType.CANCEL else _draft(infos, gazetteer, notes)
-    primary = infos.get(DEFAULT_LANGUAGE)
+    primary = _primary(infos)
     agency = (_text(primary, "senderName") if primary is not None else None) or sender
     identity = AlertIdentity(
         sender=sender,

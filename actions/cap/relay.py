@@ -1,5 +1,8 @@
 """Act on a CAP message exactly as on the JSON API: an Alert creates, an Update replaces the
 referenced alert's content, a Cancel cancels the referenced alerts (deliveries and audit included).
+
+A message is acted on once: it is recorded as received in the same transaction
+(:mod:`actions.cap.received`), and a message received before is refused.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actions.alerts.references import Reference
+from actions.alerts.references import Reference, cap_time
 from actions.alerts.service import (
     AlertResult,
+    AlertStateError,
     cancel_alert,
     create_alert,
     find_referenced,
@@ -20,6 +24,7 @@ from actions.alerts.service import (
 )
 from actions.alerts.vocabulary import AlertStatus, MsgType
 from actions.cap.reader import CapMessage
+from actions.cap.received import Outcome, already_received, record_received
 from actions.cap.schema import CapError
 from actions.db.models import Alert
 from actions.places.gazetteer import Gazetteer
@@ -52,14 +57,46 @@ async def _referenced(session: AsyncSession, references: list[Reference], notes:
 
 
 async def relay_cap(
-    session: AsyncSession, message: CapMessage, *, actor: str, now: datetime, gazetteer: Gazetteer
+    session: AsyncSession,
+    message: CapMessage,
+    *,
+    actor: str,
+    now: datetime,
+    gazetteer: Gazetteer,
+    feed_id: int | None = None,
 ) -> RelayOutcome:
-    """Create, update or cancel alerts for `message` in the caller's transaction (not committed).
+    """Create, update or cancel alerts for `message` in the caller's transaction (not committed),
+    and record the message as received (from the feed `feed_id`, or the API).
 
     Raises:
         CapError: the references name no known alert, or an Update names several.
-        AlertValidationError, AlertStateError: as the alert service raises them.
+        AlertStateError: the message was received before; as the alert service raises it.
+        AlertValidationError: as the alert service raises it.
     """
+    identity = message.identity
+    if await already_received(session, identity.sender, identity.identifier or ""):
+        raise AlertStateError(
+            f"CAP message {identity.identifier} from {identity.sender} was already received"
+        )
+    outcome = await _act(session, message, actor=actor, now=now, gazetteer=gazetteer)
+    record_received(
+        session,
+        sender=identity.sender,
+        identifier=identity.identifier or "",
+        sent=cap_time(identity.sent or now),
+        msg_type=message.msg_type.value,
+        outcome=Outcome.RELAYED if outcome.results else Outcome.SKIPPED,
+        now=now,
+        note="; ".join(outcome.notes) or None,
+        feed_id=feed_id,
+        alert_id=outcome.results[0].alert.id if outcome.results else None,
+    )
+    return outcome
+
+
+async def _act(
+    session: AsyncSession, message: CapMessage, *, actor: str, now: datetime, gazetteer: Gazetteer
+) -> RelayOutcome:
     notes = list(message.notes)
     if message.msg_type == MsgType.ALERT:
         assert message.draft is not None

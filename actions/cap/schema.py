@@ -1,5 +1,7 @@
 """Parse CAP 1.2 XML safely and validate it against the OASIS schema (``data/cap/CAP-v1.2.xsd``).
 
+Dates in the Buddhist Era (``2568-11-24T10:15:00+07:00``) are made Gregorian before validation.
+
 The parser never resolves entities, never loads a DTD and never touches the network (no XXE, no
 "billion laughs"); a document with a DOCTYPE is refused outright, as CAP has no use for one.
 """
@@ -12,10 +14,14 @@ from pathlib import Path
 
 from lxml import etree
 
+from actions.cap.dates import gregorian_times
+
 logger = logging.getLogger(__name__)
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 CAP_XSD = Path(__file__).resolve().parents[2] / "data" / "cap" / "CAP-v1.2.xsd"
+# The date-times of a message (<references> quotes `sent` too, but only as an opaque name).
+CAP_TIMES = tuple(f"{{{CAP_NS}}}{name}" for name in ("sent", "effective", "onset", "expires"))
 
 
 class CapError(ValueError):
@@ -42,6 +48,21 @@ def cap_schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(CAP_XSD), safe_parser()))
 
 
+def parse_xml(document: bytes, *, what: str = "CAP messages") -> etree._Element:
+    """The root element of a well-formed document without a DOCTYPE, parsed safely.
+
+    Raises:
+        CapError: malformed XML, or a DOCTYPE (no XML format we read needs one).
+    """
+    try:
+        tree = etree.fromstring(document, safe_parser()).getroottree()
+    except etree.XMLSyntaxError as exc:
+        raise CapError([f"malformed XML: {exc.msg} (line {exc.lineno})"]) from exc
+    if tree.docinfo.doctype:
+        raise CapError([f"DOCTYPE declarations are not allowed in {what}"])
+    return tree.getroot()
+
+
 def parse_cap(document: bytes) -> etree._Element:
     """The root `<alert>` of a CAP 1.2 document that is well-formed and valid against the schema.
 
@@ -49,17 +70,22 @@ def parse_cap(document: bytes) -> etree._Element:
         CapError: malformed XML, a DOCTYPE, another root element, or schema violations (each with
             its line number).
     """
-    try:
-        tree = etree.fromstring(document, safe_parser()).getroottree()
-    except etree.XMLSyntaxError as exc:
-        raise CapError([f"malformed XML: {exc.msg} (line {exc.lineno})"]) from exc
-    if tree.docinfo.doctype:
-        raise CapError(["DOCTYPE declarations are not allowed in CAP messages"])
-    root = tree.getroot()
+    return check_cap(parse_xml(document))
+
+
+def check_cap(root: etree._Element) -> etree._Element:
+    """`root` when it is a CAP 1.2 `<alert>` valid against the schema, its Buddhist Era years
+    (in `<sent>`, `<effective>`, `<onset>`, `<expires>`) made Gregorian first.
+
+    Raises:
+        CapError: another root element, or schema violations (each with its line number).
+    """
     name = etree.QName(root)
     if (name.namespace, name.localname) != (CAP_NS, "alert"):
         found = f"<{name.localname}> in {name.namespace or 'no namespace'}"
         raise CapError([f"the root element must be <alert> in namespace {CAP_NS}, not {found}"])
+    for change in gregorian_times(root.iter(*CAP_TIMES)):
+        logger.info("CAP %s: Buddhist Era date %s", root.findtext(f"{{{CAP_NS}}}identifier"), change)
     return validate_cap(root)
 
 

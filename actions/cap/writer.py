@@ -1,8 +1,10 @@
 """Write alerts as CAP 1.2 `<alert>` documents and as Atom feeds of them.
 
-Each alert becomes one `<info>` per language it has texts in; a zone of the gazetteer becomes an
-`<area>` with the zone's name and its extent as a `<circle>`, so that readers without our gazetteer
-still know where it is.
+Each alert becomes one `<info>` per language it has texts in, and only those: the words the bot
+uses for the other languages (the standard instruction for the hazard) are ours, not the sender's,
+so they are not put in the sender's message. A zone of the gazetteer becomes an `<area>` with the
+zone's name and its extent as a `<circle>`, so that readers without our gazetteer still know where
+it is.
 """
 
 from __future__ import annotations
@@ -13,28 +15,19 @@ from datetime import datetime
 from lxml import etree
 
 from actions.alerts.areas import AlertArea
+from actions.alerts.presentation import text_in
 from actions.alerts.references import Reference, cap_time, join_references, parse_references
 from actions.alerts.service import cap_sent
 from actions.alerts.vocabulary import AlertStatus, Hazard, MsgType
-from actions.cap.mapping import HAZARD_CATEGORIES
+from actions.cap.mapping import HAZARD_CATEGORIES, LANGUAGE_TAGS
 from actions.cap.schema import CAP_NS
 from actions.db.models import Alert
-from actions.domain import SUPPORTED_LANGUAGES
+from actions.domain import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 from actions.i18n import Translator
 from actions.places.gazetteer import Gazetteer
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 CAP_CONTENT_TYPE = "application/cap+xml"
-LANGUAGE_TAGS = {
-    "th": "th-TH",
-    "en": "en-US",
-    "zh": "zh-CN",
-    "ru": "ru-RU",
-    "ko": "ko-KR",
-    "ja": "ja-JP",
-    "de": "de-DE",
-    "fr": "fr-FR",
-}
 PROVINCE = {"th": "จังหวัดภูเก็ต"}
 PROVINCE_DEFAULT = "Phuket Province"
 
@@ -162,10 +155,10 @@ def atom_feed(
     for alert in alerts:
         entry = _add(feed, "entry", None, ATOM_NS)
         _add(entry, "id", link(alert), ATOM_NS)
-        _add(entry, "title", alert.headline.get("en") or next(iter(alert.headline.values()), ""), ATOM_NS)
+        _add(entry, "title", text_in(alert.headline, DEFAULT_LANGUAGE), ATOM_NS)
         _add(entry, "updated", cap_sent(alert), ATOM_NS)
         _add(_add(entry, "author", None, ATOM_NS), "name", alert.agency, ATOM_NS)
-        _add(entry, "summary", alert.instruction.get("en", ""), ATOM_NS)
+        _add(entry, "summary", text_in(alert.instruction, DEFAULT_LANGUAGE), ATOM_NS)
         etree.SubElement(
             entry, f"{{{ATOM_NS}}}link", rel="alternate", type=CAP_CONTENT_TYPE, href=link(alert)
         )

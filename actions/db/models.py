@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Float,
     ForeignKey,
@@ -288,3 +289,48 @@ class ServerSecret(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Feed(Base):
+    """A CAP feed the relay polls: an Atom or RSS index of CAP messages, or one CAP document."""
+
+    __tablename__ = "feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    interval_s: Mapped[int] = mapped_column(Integer)
+    # The validators of the last complete fetch, sent back as If-None-Match / If-Modified-Since.
+    etag: Mapped[str | None] = mapped_column(String(1024))
+    last_modified: Mapped[str | None] = mapped_column(String(255))
+    next_poll_at: Mapped[datetime] = mapped_column(index=True)
+    # Failed polls in a row: the backoff grows with them.
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_polled_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_result: Mapped[str | None] = mapped_column(Text)
+    # Entries of the index (id and date) already dealt with: their CAP documents are not fetched again.
+    entries_seen: Mapped[list[str]] = mapped_column(default=list)
+    # The last errors and notes, newest last: [{"at": ISO time, "level": "error"|"note", "text": ...}].
+    log: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReceivedCapMessage(Base):
+    """A CAP message received (from a feed or the API) and what became of it: acted on once only."""
+
+    __tablename__ = "received_cap_messages"
+    __table_args__ = (UniqueConstraint("sender", "identifier"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender: Mapped[str] = mapped_column(String(255))
+    identifier: Mapped[str] = mapped_column(String(255))
+    # CAP `sent` as the message gave it.
+    sent: Mapped[str] = mapped_column(String(64))
+    msg_type: Mapped[str] = mapped_column(String(16))
+    # "relayed", or "skipped" (not for Phuket's public now) or "refused" (it could not be acted on).
+    outcome: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"), index=True)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 
 from actions.alerts import Circle, alerts_in_force
-from actions.alerts.presentation import hazard_key, severity_icon, severity_key, text_in
+from actions.alerts.presentation import fallback_wording, hazard_key, severity_icon, severity_key
 from actions.context import ActionContext
 from actions.db.models import Alert
 from actions.handlers.location import resolve_origin
@@ -25,15 +25,28 @@ def local_time(ctx: ActionContext, moment: datetime) -> str:
 
 
 def alert_text(ctx: ActionContext, alert: Alert) -> str:
+    """The alert in the user's language: the agency's own words, or our fallback wording."""
+    issued = local_time(ctx, alert.effective)
+    fallback = fallback_wording(alert, ctx.language, ctx.translator)
+    if fallback is not None:
+        return ctx.t(
+            "warnings.item_fallback",
+            icon=severity_icon(alert),
+            summary=fallback.summary,
+            instruction=fallback.instruction,
+            original=fallback.original,
+            agency=alert.agency,
+            issued=issued,
+        )
     return ctx.t(
         "warnings.item",
         icon=severity_icon(alert),
         hazard=ctx.t(hazard_key(alert)),
         severity=ctx.t(severity_key(alert)),
-        headline=text_in(alert.headline, ctx.language),
-        instruction=text_in(alert.instruction, ctx.language),
+        headline=alert.headline[ctx.language],
+        instruction=alert.instruction.get(ctx.language, ""),
         agency=alert.agency,
-        issued=local_time(ctx, alert.effective),
+        issued=issued,
     )
 
 

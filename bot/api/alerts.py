@@ -124,7 +124,7 @@ class AlertOut(BaseModel):
 
 class AlertWritten(BaseModel):
     alert: AlertOut
-    # Supported languages the alert has no text in: their readers are shown the English text.
+    # Supported languages the alert has no text in: their readers get our standard wording.
     fallback_languages: list[str]
     # Deliveries enqueued for subscribers by this write.
     deliveries: int

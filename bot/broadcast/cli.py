@@ -73,10 +73,10 @@ def alert() -> None:
 )
 @click.option("--zone", "zones", multiple=True, help="A gazetteer zone (patong, kata, ...); repeatable.")
 @click.option("--all-phuket", is_flag=True, help="The whole province instead of zones.")
-@click.option("--headline-th", required=True)
-@click.option("--headline-en", required=True)
-@click.option("--instruction-th", required=True)
-@click.option("--instruction-en", required=True)
+@click.option("--headline-th", help="Headline in Thai (give each language with its instruction).")
+@click.option("--headline-en", help="Headline in English (at least one language is required).")
+@click.option("--instruction-th")
+@click.option("--instruction-en")
 @click.option("--expires-in", callback=parse_duration, help="e.g. 2h; default: until cancelled.")
 @click.option("--agency", default=DEFAULT_AGENCY, show_default=True)
 @click.option("--wait/--no-wait", default=True, help="Show delivery progress until it ends.")
@@ -88,10 +88,10 @@ def alert_send(
     certainty: str,
     zones: tuple[str, ...],
     all_phuket: bool,
-    headline_th: str,
-    headline_en: str,
-    instruction_th: str,
-    instruction_en: str,
+    headline_th: str | None,
+    headline_en: str | None,
+    instruction_th: str | None,
+    instruction_en: str | None,
     expires_in: timedelta | None,
     agency: str,
     wait: bool,
@@ -110,8 +110,8 @@ def alert_send(
             urgency=Urgency(urgency),
             certainty=Certainty(certainty),
             area=AreaDraft(zones=list(zones), all_phuket=all_phuket),
-            headline={"th": headline_th, "en": headline_en},
-            instruction={"th": instruction_th, "en": instruction_en},
+            headline=_given({"th": headline_th, "en": headline_en}),
+            instruction=_given({"th": instruction_th, "en": instruction_en}),
             expires=now + expires_in if expires_in else None,
         )
     except ValidationError as exc:
@@ -123,6 +123,10 @@ def alert_send(
         raise click.UsageError("; ".join(error.msg for error in exc.errors)) from exc
     if counts is not None and counts.by_state["failed"]:
         sys.exit(1)
+
+
+def _given(texts: dict[str, str | None]) -> dict[str, str]:
+    return {language: text for language, text in texts.items() if text is not None}
 
 
 async def _send(
@@ -140,7 +144,7 @@ async def _send(
         alert_id = result.alert.id
         click.echo(f"alert {alert_id} ({result.alert.identifier}): {result.deliveries} subscriber(s)")
         if result.fallback_languages:
-            click.echo(f"in English for: {' '.join(result.fallback_languages)}")
+            click.echo(f"standard wording for: {' '.join(result.fallback_languages)}")
         if not wait:
             return None
         deadline = None if watch_s is None else time.monotonic() + watch_s

@@ -20,6 +20,9 @@ TABLES = {
     "deliveries",
     "conversation_states",
     "inbound_messages",
+    "feeds",
+    "received_cap_messages",
+    "server_secrets",
     "alembic_version",
 }
 

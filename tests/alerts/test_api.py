@@ -47,6 +47,14 @@ async def test_languages_given_are_not_reported_as_fallen_back(api: Api):
     assert response.json()["fallback_languages"] == ["ru", "ko", "de", "fr"]
 
 
+async def test_an_alert_in_one_language_is_issued_and_the_others_get_the_standard_wording(api: Api):
+    body = alert_body(headline={"th": "พายุฝนฟ้าคะนองที่ป่าตอง"}, instruction={"th": "หลีกเลี่ยงชายหาด"})
+    response = await api.post("/api/v1/alerts", json=body)
+    assert response.status_code == 201, response.text
+    assert response.json()["fallback_languages"] == ["en", *OTHER_LANGUAGES]
+    assert response.json()["alert"]["headline"] == {"th": "พายุฝนฟ้าคะนองที่ป่าตอง"}
+
+
 async def test_a_viewer_cannot_write_and_nobody_without_a_key_can(api: Api):
     created = await api.post("/api/v1/alerts", json=alert_body())
     alert_id = created.json()["alert"]["id"]
@@ -71,9 +79,13 @@ async def test_a_viewer_cannot_write_and_nobody_without_a_key_can(api: Api):
 async def test_bad_alerts_get_422_naming_the_problem(api: Api):
     now = utcnow()
     cases = {
-        "no English": (
-            alert_body(headline={"th": "พายุ"}, instruction={"th": "อยู่ในที่ร่ม"}),
-            "missing: headline.en, instruction.en",
+        "no text at all": (
+            alert_body(headline={}, instruction={}),
+            "required in at least one supported language",
+        ),
+        "a headline without its instruction": (
+            alert_body(headline={"th": "พายุ", "en": "Storm"}, instruction={"th": "อยู่ในที่ร่ม"}),
+            "in the same languages",
         ),
         "unknown zone": (alert_body(area={"zones": ["patong", "atlantis"]}), "unknown zone 'atlantis'"),
         "expires first": (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from lxml import etree
@@ -67,7 +68,8 @@ async def test_a_tmd_alert_in_thai_and_english_is_relayed_to_subscribers(api: Ap
         "all_phuket": False,
     }
     assert written["fallback_languages"] == ["zh", "ru", "ko", "ja", "de", "fr"]
-    assert any("<geocode> ignored" in note and "TIS1099=830303" in note for note in relayed["notes"])
+    # Kamala is placed by its <geocode> (TIS 1099 830203, Kamala subdistrict): nothing left out.
+    assert relayed["notes"] == []
     # Kata lies inside the polygon; Mai Khao, 35 km north, is not warned.
     assert written["deliveries"] == 1
     assert await delivered_to(api.app, alert["id"]) == {on_the_coast}
@@ -75,7 +77,7 @@ async def test_a_tmd_alert_in_thai_and_english_is_relayed_to_subscribers(api: Ap
     assert audit.action == "alert.create" and audit.details["identifier"] == "TMD-EQ-TSU-20261124-0315"
 
     again = await post_cap(api, tmd_sample())
-    assert again.status_code == 409 and "already exists" in again.json()["detail"]
+    assert again.status_code == 409 and "was already received" in again.json()["detail"]
 
 
 async def test_update_and_cancel_follow_the_references(api: Api):
@@ -153,15 +155,15 @@ def strip_geometry(document: bytes) -> bytes:
     return document
 
 
-def nowhere_in_phuket(document: bytes) -> bytes:
-    """The sample with no geometry and its areas named after places in the north."""
-    document = strip_geometry(document)
-    for old, new in [
-        ("<areaDesc>Kamala</areaDesc>", "<areaDesc>Chiang Mai</areaDesc>"),
-        ("<areaDesc>Rawai</areaDesc>", "<areaDesc>Lampang</areaDesc>"),
-        ("<areaDesc>Patong, Karon and Kata beaches</areaDesc>", "<areaDesc>Nan</areaDesc>"),
-    ]:
-        document = replace(document, old, new)
+def strip_geocodes(document: bytes) -> bytes:
+    return re.sub(rb"<geocode>.*?</geocode>", b"", document, flags=re.DOTALL)
+
+
+def areas_named(document: bytes, *names: str) -> bytes:
+    """The sample with no geometry and no geocodes, its three English areas named `names`."""
+    document = strip_geocodes(strip_geometry(document))
+    for old, new in zip(("Kamala", "Rawai", "Patong, Karon and Kata beaches"), names, strict=True):
+        document = replace(document, f"<areaDesc>{old}</areaDesc>", f"<areaDesc>{new}</areaDesc>")
     return document
 
 
@@ -189,11 +191,22 @@ async def test_bad_cap_messages_get_422_naming_the_problem(api: Api, tmp_path):
             ["DOCTYPE"],
         ),
         "a test message": (replace(good, "<status>Actual</status>", "<status>Test</status>"), ["Actual"]),
-        "Thai only": (
-            good[: good.index(b"<info>", good.index(b"</info>"))] + b"</alert>",
-            ["English (en-US)", "missing: en"],
+        "no language we speak": (
+            replace(
+                replace(good, "<language>th-TH</language>", "<language>ms-MY</language>"),
+                "<language>en-US</language>",
+                "<language>id-ID</language>",
+            ),
+            ["an <info> in a language the bot speaks is required", "en-US"],
         ),
-        "nowhere we know": (nowhere_in_phuket(good), ["no <area> could be placed in Phuket"]),
+        "other provinces": (
+            areas_named(good, "Chiang Mai", "จังหวัดลำปาง", "Nan Province"),
+            ["the alert is for Nan, Chiang Mai, Lampang: outside Phuket"],
+        ),
+        "nowhere we know": (
+            areas_named(good, "Atlantis", "Lemuria", "Mu"),
+            ["no <area> could be placed in Phuket"],
+        ),
     }
     for name, (document, expected) in cases.items():
         response = await post_cap(api, document)
@@ -207,8 +220,8 @@ async def test_bad_cap_messages_get_422_naming_the_problem(api: Api, tmp_path):
 
 
 def english_areas_named(first: str, second: str, third: str) -> dict:
-    """The area read from the sample with its English <areaDesc>s renamed and no geometry left."""
-    document = strip_geometry(tmd_sample())
+    """The area read from the sample with its English <areaDesc>s renamed, no geometry or geocode left."""
+    document = strip_geocodes(strip_geometry(tmd_sample()))
     for old, new in zip(
         ("Patong, Karon and Kata beaches", "Kamala", "Rawai"), (first, second, third), strict=True
     ):

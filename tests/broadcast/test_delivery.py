@@ -48,8 +48,13 @@ async def test_each_subscriber_gets_the_alert_in_their_language(
     by_user = {user_id: messages for _, to, messages in line_api.multicasts for user_id in to}
     thai = by_user["U-thai"][0]["text"]
     assert "คำเตือนสึนามิ" in thai and "อพยพขึ้นที่สูงทันที" in thai and "Tsunami warning" not in thai
+    # No German text in the alert: hazard, severity, urgency and the standard tsunami instruction
+    # in German, and the English headline marked as the original.
     german = by_user["U-german"][0]["text"]
-    assert "Tsunami warning" in german and "Move to high ground now" in german
+    assert german.startswith("🔴 Tsunami – extrem, sofort handeln")
+    assert "Verlassen Sie sofort den Strand" in german
+    assert "Original (Englisch): Tsunami warning" in german
+    assert "Move to high ground now" not in german
     assert "U-kata" not in by_user
     [telegram] = telegram_api.sent(2001)
     assert "Tsunami warning" in telegram["text"] and "Move to high ground now" in telegram["text"]
