@@ -11,6 +11,7 @@ import click
 
 from bot.api.cli import agency
 from bot.broadcast.cli import alert, worker
+from bot.console.cli import console
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -151,6 +152,7 @@ def places_import(path: Path) -> None:
 main.add_command(agency)
 main.add_command(alert)
 main.add_command(worker)
+main.add_command(console)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from actions.flows import Flow, active_flow, clear_flow
 from actions.handlers import emergency, language, menu, numbers, places, reports, subscriptions, warnings
 from actions.handlers.location import named_area, remember_location
 from actions.i18n import Translator
+from actions.incidents.conversation import record_turn
 from actions.notify import Notifier, pending_notices
 from actions.places.gazetteer import Gazetteer
 from actions.replies import Reply
@@ -159,6 +160,18 @@ class Dialogue:
             notifier=self.notifier,
         )
         replies = await self._dispatch(ctx, understanding)
+        # Responders read the whole conversation of an open incident in the console.
+        await record_turn(
+            session,
+            user,
+            state,
+            text=message.text,
+            location=message.location,
+            photo=message.photo is not None,
+            replies=[reply.text for reply in replies],
+            language=ctx.language,
+            now=now,
+        )
         if message.channel not in self.notifier.senders:
             # Channels that cannot push show what happened meanwhile (e.g. a status change).
             notices = await pending_notices(session, user.id)
