@@ -20,6 +20,7 @@ from bot.broadcast import api as broadcast_api
 from bot.broadcast import delivery_worker
 from bot.channels import line, telegram, web
 from bot.channels.messengers import open_messengers
+from bot.console import install_console, open_live_hub
 from bot.runtime import open_runtime
 from bot.settings import Settings, get_settings
 
@@ -35,7 +36,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             open_runtime(settings) as runtime,
             open_messengers(settings, runtime) as messengers,
             delivery_worker(settings, runtime.sessions) as worker,
+            open_live_hub(runtime.sessions, settings.console_poll_interval_s) as console_live,
         ):
+            app.state.console_live = console_live
             app.state.runtime = runtime
             app.state.messengers = messengers
             app.state.delivery_worker = worker
@@ -96,4 +99,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_admin.router)
     app.include_router(api_alerts.router)
     app.include_router(broadcast_api.router)
+    install_console(app)
     return app

@@ -33,6 +33,10 @@ class IncidentConflict(Exception):
     """The incident cannot take this change now (claimed by someone else, closed, ...)."""
 
 
+class BadInput(ValueError):
+    """What the responder sent cannot be used (empty, too long, no such phrase)."""
+
+
 async def claimant(session: AsyncSession, incident: Incident) -> ConsoleUser | None:
     if incident.claimed_by_id is None:
         return None
@@ -132,11 +136,11 @@ async def send_phrase(
     """Send a phrasebook message to the reporter, in the reporter's language; returns the reporter.
 
     Raises:
-        ValueError: no such phrase.
+        BadInput: no such phrase.
         NotAllowed, IncidentConflict.
     """
     if phrase_id not in default_phrasebook():
-        raise ValueError(f"no phrase {phrase_id!r} in the phrasebook")
+        raise BadInput(f"no phrase {phrase_id!r} in the phrasebook")
     await _check_may_work(session, incident, user)
     reporter = await _reporter(session, incident)
     language = reporter_language(reporter, incident)
@@ -169,12 +173,12 @@ async def send_free_text(
     """Send the responder's own words, untranslated and marked as such; returns the reporter.
 
     Raises:
-        ValueError: empty or too long.
+        BadInput: empty or too long.
         NotAllowed, IncidentConflict.
     """
     text = text.strip()
     if not text or len(text) > MAX_MESSAGE_LENGTH:
-        raise ValueError(f"write 1-{MAX_MESSAGE_LENGTH} characters")
+        raise BadInput(f"write 1-{MAX_MESSAGE_LENGTH} characters")
     await _check_may_work(session, incident, user)
     reporter = await _reporter(session, incident)
     language = reporter_language(reporter, incident)
@@ -260,13 +264,13 @@ async def add_internal_note(
     """A note for responders only (the reporter never sees it).
 
     Raises:
-        ValueError: empty or too long.
+        BadInput: empty or too long.
         NotAllowed.
     """
     require(user, Permission.WORK_INCIDENTS)
     text = text.strip()
     if not text or len(text) > MAX_MESSAGE_LENGTH:
-        raise ValueError(f"write 1-{MAX_MESSAGE_LENGTH} characters")
+        raise BadInput(f"write 1-{MAX_MESSAGE_LENGTH} characters")
     await add_event(session, incident, EventKind.INTERNAL_NOTE, actor=actor_of(user), now=now, text=text)
     await _audit(session, user, "incident.internal_note", incident, {"text": text}, now)
 
