@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from actions.db.models import User
 from actions.domain import Channel
+from actions.notify import pending_notices
 from actions.places.geo import Point
 from bot.channels.base import IncomingMessage
 from bot.dialogue.engine import Dialogue
@@ -76,6 +81,39 @@ async def chat(body: ChatRequest, request: Request) -> ChatResponse:
         language=result.language,
         incident_reference=result.incident_reference,
     )
+
+
+class NoticesRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class NoticesResponse(BaseModel):
+    # Messages for the user since their last turn (status changes, responders' messages), oldest first.
+    notices: list[str]
+
+
+@router.post("/api/v1/chat/notices", response_model=NoticesResponse)
+async def chat_notices(body: NoticesRequest, request: Request) -> NoticesResponse:
+    """What was left for a web user meanwhile; the chat page asks every few seconds.
+
+    The same notices the next turn would show first (the web cannot push): each is shown once,
+    here or there, whichever asks first.
+    """
+    sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
+    async with sessions() as session:
+        user_id = await session.scalar(
+            select(User.id).where(User.channel == Channel.WEB, User.channel_user_id == body.user_id)
+        )
+        if user_id is None:
+            return NoticesResponse(notices=[])
+        notices = await pending_notices(session, user_id)
+        now = datetime.now(UTC)
+        for notice in notices:
+            notice.delivered_at = now
+        await session.commit()
+    return NoticesResponse(notices=[notice.text for notice in notices])
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
