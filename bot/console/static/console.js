@@ -3,7 +3,7 @@
 "use strict";
 
 const Console = (() => {
-  const PHUKET = [7.95, 98.34];
+  const ISLAND = [[7.75, 98.25], [8.21, 98.45]];
   const STATUS_COLOURS = {
     new: "#c62828", acknowledged: "#ef6c00", dispatched: "#1565c0",
     resolved: "#2e7d32", closed: "#616161", cancelled: "#9e9e9e",
@@ -74,7 +74,8 @@ const Console = (() => {
   // --- maps -----------------------------------------------------------------------------
 
   function baseMap(element) {
-    const map = L.map(element, {preferCanvas: true}).setView(PHUKET, 10);
+    const map = L.map(element, {preferCanvas: true, maxZoom: 19}).fitBounds(ISLAND);
+    window.consoleMap = map;  // for the browser tests and the curious
     const tiles = element.dataset.tiles;
     if (tiles) {
       L.tileLayer(tiles, {attribution: element.dataset.attribution || "", maxZoom: 19}).addTo(map);
@@ -130,7 +131,6 @@ const Console = (() => {
     zones(map, {color: "#90a4ae", weight: 1, fillOpacity: 0.04, dashArray: "4 4"});
     const cluster = L.markerClusterGroup({maxClusterRadius: 40, showCoverageOnHover: false});
     map.addLayer(cluster);
-    let fitted = false;
 
     function reload() {
       fetch(`${element.dataset.points}?${filtersQuery()}`).then((r) => r.json()).then((data) => {
@@ -146,7 +146,6 @@ const Console = (() => {
         cluster.addLayers(layer.getLayers());
         element.dataset.count = String(data.features.length);
         element.dataset.references = data.features.map((f) => f.properties.reference).join(" ");
-        if (!fitted && data.features.length) { map.fitBounds(layer.getBounds().pad(0.2), {maxZoom: 13}); fitted = true; }
       });
     }
     reload();
