@@ -25,6 +25,13 @@ const Console = (() => {
   document.addEventListener("htmx:responseError", (event) => flash(event.detail.xhr.responseText));
   document.addEventListener("htmx:sendError", () => flash("<p class='refusal'>⚠ network</p>"));
 
+  // The newest messages of a conversation are the ones that matter: keep them in view.
+  function latestMessages() {
+    document.querySelectorAll(".messages").forEach((list) => { list.scrollTop = list.scrollHeight; });
+  }
+  document.addEventListener("htmx:afterSwap", latestMessages);
+  document.addEventListener("DOMContentLoaded", latestMessages);
+
   function tickClock() {
     const clock = document.getElementById("clock");
     if (!clock) return;
@@ -102,7 +109,7 @@ const Console = (() => {
         const [lon, lat] = feature.geometry.coordinates;
         const circle = L.circle([lat, lon], {radius: feature.properties.radius_m, ...style})
           .bindTooltip(zoneName(feature));
-        if (onClick) circle.on("click", (event) => { L.DomEvent.stop(event); onClick(feature.properties.id, circle); });
+        if (onClick) circle.on("click", (event) => { L.DomEvent.stop(event); onClick(feature.properties.id, circle, event); });
         circle.addTo(map);
         byId[feature.properties.id] = circle;
       }
@@ -227,8 +234,9 @@ const Console = (() => {
       document.body.dispatchEvent(new Event("area-changed"));
     }
 
-    function toggleZone(id, circle) {
-      if (mode !== "zone" || everywhere.checked) return;
+    function toggleZone(id, circle, event) {
+      if (mode !== "zone") { place(event.latlng); return; }
+      if (everywhere.checked) return;
       if (chosen.has(id)) { chosen.delete(id); circle.setStyle(zoneStyle); }
       else { chosen.add(id); circle.setStyle(chosenStyle); }
       publish();
@@ -265,18 +273,20 @@ const Console = (() => {
       setMode(action);
     });
 
-    map.on("click", (event) => {
+    // A click on the map (or on a zone while drawing) places a circle or a polygon's corner.
+    function place(latlng) {
       if (everywhere.checked) return;
       if (mode === "circle") {
         const km = Math.max(0.1, parseFloat(radius.value) || 3);
-        circles.push(L.circle(event.latlng, {radius: km * 1000, color: "#c62828"}).addTo(map));
+        circles.push(L.circle(latlng, {radius: km * 1000, color: "#c62828", interactive: false}).addTo(map));
         publish();
       } else if (mode === "polygon") {
-        drawing.push(event.latlng);
+        drawing.push(latlng);
         if (sketch) map.removeLayer(sketch);
-        sketch = L.polyline(drawing, {color: "#c62828", dashArray: "4 4"}).addTo(map);
+        sketch = L.polyline(drawing, {color: "#c62828", dashArray: "4 4", interactive: false}).addTo(map);
       }
-    });
+    }
+    map.on("click", (event) => place(event.latlng));
     map.on("dblclick", () => { if (mode === "polygon") finishPolygon(); });
     map.doubleClickZoom.disable();
     everywhere.addEventListener("change", publish);
