@@ -143,21 +143,24 @@ async def map_points(request: Request, op: Signed) -> JSONResponse:
     """The located incidents of the queue's filters, newest first, as light GeoJSON for the map."""
     filters = QueueFilters.parse(request.query_params)
     where = dataclasses.replace(filters.where(datetime.now(UTC)), located_only=True)
+    # Columns, not ORM objects: thousands of points must stay well under the console's 200 ms.
+    statement = (
+        select(Incident.reference, Incident.incident_type, Incident.status, Incident.lat, Incident.lon)
+        .where(*where.conditions())
+        .order_by(Incident.created_at.desc(), Incident.id.desc())
+        .limit(MAP_POINTS)
+    )
     async with sessions_of(request)() as session:
-        page = await search_incidents(session, where, limit=MAP_POINTS)
+        rows = (await session.execute(statement)).all()
     features = [
         {
             "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [incident.lon, incident.lat]},
-            "properties": {
-                "reference": incident.reference,
-                "type": incident.incident_type,
-                "status": incident.status,
-            },
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {"reference": reference, "type": incident_type, "status": status},
         }
-        for incident in page.incidents
+        for reference, incident_type, status, lat, lon in rows
     ]
-    return JSONResponse({"type": "FeatureCollection", "features": features, "total": page.total})
+    return JSONResponse({"type": "FeatureCollection", "features": features})
 
 
 @router.get("/geo/{name}.geojson")

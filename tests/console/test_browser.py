@@ -148,7 +148,8 @@ async def test_an_operator_works_a_thai_sos_and_issues_a_warning(
             await expect(row).to_be_visible(timeout=10_000)
             await expect(row.locator(".status")).to_have_class(re.compile("s-new"))
             await console.wait_for_function(
-                f"(document.getElementById('map').dataset.references || '').includes('{reference}')", timeout=10_000
+                f"(document.getElementById('map').dataset.references || '').includes('{reference}')",
+                timeout=10_000,
             )
             await expect(console.locator("#badge")).to_have_text("1")
             assert await console.evaluate("window.notReloaded") is True
