@@ -184,20 +184,22 @@ async def _alert_context(request: Request, op: Any, alert_id: int) -> dict[str, 
     }
 
 
-@router.get("/alerts/{alert_id}")
-async def alert_page(request: Request, op: Signed, alert_id: int) -> Response:
+async def _alert_view(request: Request, op: Signed, alert_id: int, template: str) -> Response:
     context = await _alert_context(request, op, alert_id)
     if context is None:
         return refusal(request, 404, f"no alert {alert_id}")
-    return render(request, "alert.html", op.language, context)
+    return render(request, template, op.language, context)
+
+
+@router.get("/alerts/{alert_id}")
+async def alert_page(request: Request, op: Signed, alert_id: int) -> Response:
+    return await _alert_view(request, op, alert_id, "alert.html")
 
 
 @router.get("/alerts/{alert_id}/progress")
 async def alert_progress(request: Request, op: Signed, alert_id: int) -> Response:
-    context = await _alert_context(request, op, alert_id)
-    if context is None:
-        return refusal(request, 404, f"no alert {alert_id}")
-    return render(request, "_progress.html", op.language, context)
+    """The delivery counts per channel (htmx redraws them on a live event)."""
+    return await _alert_view(request, op, alert_id, "_progress.html")
 
 
 @router.post("/alerts/{alert_id}/cancel")
