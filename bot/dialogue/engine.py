@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actions.context import ActionContext
@@ -160,18 +160,24 @@ class Dialogue:
             notifier=self.notifier,
         )
         replies = await self._dispatch(ctx, understanding)
-        # Responders read the whole conversation of an open incident in the console.
-        await record_turn(
-            session,
-            user,
-            state,
-            text=message.text,
-            location=message.location,
-            photo=message.photo is not None,
-            replies=[reply.text for reply in replies],
-            language=ctx.language,
-            now=now,
-        )
+        # Responders read the whole conversation of an open incident in the console. In a
+        # savepoint: should keeping it fail, the turn (an SOS above all) is committed all the same.
+        await session.flush()  # the turn's own writes: their errors are not the conversation's
+        try:
+            async with session.begin_nested():
+                await record_turn(
+                    session,
+                    user,
+                    state,
+                    text=message.text,
+                    location=message.location,
+                    photo=message.photo is not None,
+                    replies=[reply.text for reply in replies],
+                    language=ctx.language,
+                    now=now,
+                )
+        except SQLAlchemyError:
+            logger.exception("the conversation of %s:%s was not recorded", message.channel, message.user_id)
         if message.channel not in self.notifier.senders:
             # Channels that cannot push show what happened meanwhile (e.g. a status change).
             notices = await pending_notices(session, user.id)
