@@ -25,6 +25,7 @@ help:
 	@echo "make nlu-test FILE=data.yml OUT=dir   rasa test nlu with our model on any Rasa-format file"
 	@echo "make chat       chat with the bot in the terminal (NLU must be running: make nlu-serve)"
 	@echo "make lint       ruff and mypy"
+	@echo "make browser    install Debian's chromium and a Thai font for the console's browser tests (apt-get)"
 
 $(CURDIR)/.tools/bin/uv:
 	@echo "uv not found: installing it with pip into .tools/"
