@@ -202,7 +202,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=200, help="per page")
-    parser.add_argument("--database-url", default=None, help="default: a new SQLite file")
+    parser.add_argument("--database-url", default=None, help="an EMPTY database (default: a new SQLite file)")
     args = parser.parse_args()
 
     folder = tempfile.mkdtemp(prefix="console-bench-")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy import select
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
@@ -138,8 +139,15 @@ async def queue_rows(request: Request, op: Signed) -> Response:
     return render(request, "_queue_rows.html", op.language, {"op": op, **await _rows(request, filters)})
 
 
+def _feature(reference: str, incident_type: str, status: str, lat: float, lon: float) -> str:
+    """One incident as a GeoJSON Feature (JSON text)."""
+    properties = json.dumps({"reference": reference, "type": incident_type, "status": status})
+    geometry = f'{{"type":"Point","coordinates":[{lon!r},{lat!r}]}}'
+    return f'{{"type":"Feature","geometry":{geometry},"properties":{properties}}}'
+
+
 @router.get("/map.geojson")
-async def map_points(request: Request, op: Signed) -> JSONResponse:
+async def map_points(request: Request, op: Signed) -> Response:
     """The located incidents of the queue's filters, newest first, as light GeoJSON for the map."""
     filters = QueueFilters.parse(request.query_params)
     where = dataclasses.replace(filters.where(datetime.now(UTC)), located_only=True)
@@ -152,15 +160,15 @@ async def map_points(request: Request, op: Signed) -> JSONResponse:
     )
     async with sessions_of(request)() as session:
         rows = (await session.execute(statement)).all()
-    features = [
-        {
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [lon, lat]},
-            "properties": {"reference": reference, "type": incident_type, "status": status},
-        }
+    # Written out directly: thousands of small dicts per request made the garbage collector pause
+    # the process for ~200 ms on one request in twenty.
+    features = ",".join(
+        _feature(reference, incident_type, status, lat, lon)
         for reference, incident_type, status, lat, lon in rows
-    ]
-    return JSONResponse({"type": "FeatureCollection", "features": features})
+        if lat is not None and lon is not None  # located_only: always true, said for the type checker
+    )
+    body = '{"type":"FeatureCollection","features":[' + features + "]}"
+    return Response(body, media_type="application/geo+json")
 
 
 @router.get("/geo/{name}.geojson")
