@@ -14,7 +14,7 @@ export NLU_PORT ?= 5005
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 export UV
 
-.PHONY: help setup run test lint format nlu-train nlu-serve nlu-eval nlu-eval-independent nlu-test chat clean
+.PHONY: help setup run test lint format nlu-train nlu-serve nlu-eval nlu-eval-independent nlu-test chat clean browser
 
 help:
 	@echo "make run        set everything up, start the NLU service and the bot (http://127.0.0.1:$(BOT_PORT))"
@@ -26,6 +26,7 @@ help:
 	@echo "make nlu-test FILE=data.yml OUT=dir   rasa test nlu with our model on any Rasa-format file"
 	@echo "make chat       chat with the bot in the terminal (NLU must be running: make nlu-serve)"
 	@echo "make lint       ruff and mypy"
+	@echo "make browser    install Debian's chromium and a Thai font for the console's browser tests (apt-get)"
 
 $(CURDIR)/.tools/bin/uv:
 	@echo "uv not found: installing it with pip into .tools/"
@@ -42,6 +43,14 @@ nlu/.venv/.synced: nlu/pyproject.toml nlu/uv.lock scripts/find-python310.sh | $(
 	@touch $@
 
 setup: .venv/.synced nlu/.venv/.synced
+
+# The console's browser tests drive Debian's Chromium (never a browser Playwright downloads), with a
+# Thai font so that screenshots are readable. Installed with apt-get when missing (needs root).
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "thai\|loma\|garuda\|noto sans thai"; then \
+	  echo "installing Debian's chromium and a Thai font for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-thai-tlwg; \
+	fi
 
 nlu-train: nlu/.venv/.synced
 	@scripts/nlu-train.sh
@@ -78,7 +87,7 @@ format: setup
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
 
-test: setup nlu-train lint
+test: setup browser nlu-train lint
 	cd nlu && .venv/bin/python -m pytest
 	.venv/bin/pytest
 

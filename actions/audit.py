@@ -43,13 +43,20 @@ async def audit_entries(
     offset: int = 0,
     action: str | None = None,
     actor: str | None = None,
+    actor_contains: str | None = None,
+    since: datetime | None = None,
 ) -> tuple[list[AuditLog], int]:
-    """One page of audit rows, newest first, optionally of one action or one actor; and the total."""
+    """One page of audit rows, newest first, and the total; optionally of one action, one actor
+    (or actors whose name contains a text, such as a username), at or after `since`."""
     conditions = []
     if action:
         conditions.append(AuditLog.action == action)
     if actor:
         conditions.append(AuditLog.actor == actor)
+    if actor_contains:
+        conditions.append(AuditLog.actor.contains(actor_contains, autoescape=True))
+    if since is not None:
+        conditions.append(AuditLog.created_at >= since)
     total = await session.scalar(select(func.count()).select_from(AuditLog).where(*conditions))
     statement = (
         select(AuditLog)

@@ -97,6 +97,30 @@ class EventKind(StrEnum):
     NOTE = "note"
     # Another SOS report of a client over the per-hour cap on new incidents, kept with this one.
     GROUPED_REPORT = "grouped_report"
+    # Marked as the same emergency as an earlier report (`data["of"]` names it).
+    DUPLICATE = "duplicate"
+    # Console only: responders' own notes and who works on it; never shown to the reporter.
+    INTERNAL_NOTE = "internal_note"
+    CLAIMED = "claimed"
+    RELEASED = "released"
+
+
+# Events for responders' eyes: the reporter's "my report" history leaves them out.
+INTERNAL_EVENT_KINDS = frozenset({EventKind.INTERNAL_NOTE, EventKind.CLAIMED, EventKind.RELEASED})
+
+
+class MessageKind(StrEnum):
+    """What a message of the conversation with a reporter is (`incident_messages.kind`)."""
+
+    # From the reporter.
+    TEXT = "text"
+    LOCATION = "location"
+    PHOTO = "photo"
+    # To the reporter: the bot's answer, a notice (status change, note), a responder's message.
+    REPLY = "reply"
+    NOTICE = "notice"
+    PHRASE = "phrase"
+    FREE_TEXT = "free_text"
 
 
 class DeliveryStatus(StrEnum):

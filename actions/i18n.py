@@ -24,8 +24,9 @@ def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-def load_catalog(language: str, locales_dir: Path = LOCALES_DIR) -> dict[str, str]:
-    path = locales_dir / language / "LC_MESSAGES" / "messages.po"
+def load_catalog(language: str, locales_dir: Path = LOCALES_DIR, domain: str = "messages") -> dict[str, str]:
+    """The texts of one language's catalog `<domain>.po` (the bot's replies are `messages`)."""
+    path = locales_dir / language / "LC_MESSAGES" / f"{domain}.po"
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=None)
     return {

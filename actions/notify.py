@@ -18,7 +18,8 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.db.models import Incident, User, UserNotice
+from actions.db.models import Incident, IncidentMessage, User, UserNotice
+from actions.domain import MessageKind
 from actions.i18n import Translator
 from actions.places.geo import Point, map_link
 from actions.replies import Reply
@@ -26,6 +27,9 @@ from actions.replies import Reply
 logger = logging.getLogger(__name__)
 
 RETRY_DELAYS_S = (1.0, 3.0, 10.0)
+# `incident_messages.direction`: from the reporter, to the reporter.
+INBOUND = "in"
+OUTBOUND = "out"
 
 
 class ChannelSender(Protocol):
@@ -193,9 +197,40 @@ class Notifier:
         self._spawn(f"notices:{user.channel}:{to}", push)
 
 
-def add_notice(session: AsyncSession, user: User, text: str, now: datetime) -> None:
-    """Keep a message for a user in the same transaction as the change it reports."""
-    session.add(UserNotice(user_id=user.id, text=text, created_at=now))
+def add_notice(
+    session: AsyncSession,
+    user: User,
+    text: str,
+    now: datetime,
+    *,
+    incident: Incident | None = None,
+    kind: MessageKind = MessageKind.NOTICE,
+    actor: str = "bot",
+    phrase_id: str | None = None,
+) -> UserNotice:
+    """Keep a message for a user in the same transaction as the change it reports.
+
+    With `incident` it also joins that incident's conversation (what the console shows), linked to
+    the notice so that the console can tell when it reached the reporter.
+    """
+    notice = UserNotice(user_id=user.id, text=text, created_at=now)
+    session.add(notice)
+    if incident is not None:
+        session.add(
+            IncidentMessage(
+                incident_id=incident.id,
+                direction=OUTBOUND,
+                kind=kind.value,
+                text=text,
+                language=user.language or incident.language,
+                phrase_id=phrase_id,
+                actor=actor,
+                notice=notice,
+                created_at=now,
+            )
+        )
+        incident.updated_at = now
+    return notice
 
 
 async def pending_notices(session: AsyncSession, user_id: int) -> list[UserNotice]:

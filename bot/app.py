@@ -23,6 +23,7 @@ from bot.broadcast import api as broadcast_api
 from bot.broadcast import delivery_worker
 from bot.channels import line, telegram, web
 from bot.channels.messengers import open_messengers
+from bot.console import install_console, open_live_hub
 from bot.feeds import feed_poller
 from bot.openapi import install as install_openapi
 from bot.runtime import open_runtime
@@ -46,7 +47,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             open_messengers(settings, runtime) as messengers,
             delivery_worker(settings, runtime.sessions) as worker,
             feed_poller(settings, runtime.sessions) as feeds,
+            open_live_hub(runtime.sessions, settings.console_poll_interval_s) as console_live,
         ):
+            app.state.console_live = console_live
             app.state.runtime = runtime
             app.state.messengers = messengers
             app.state.delivery_worker = worker
@@ -132,4 +135,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_admin.router)
     app.include_router(api_alerts.router)
     app.include_router(broadcast_api.router)
+    install_console(app)
     return app

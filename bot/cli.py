@@ -11,6 +11,7 @@ import click
 
 from bot.api.cli import agency
 from bot.broadcast.cli import alert, worker
+from bot.console.cli import console
 from bot.feeds.cli import feeds
 from bot.settings import get_settings
 
@@ -153,6 +154,7 @@ main.add_command(agency)
 main.add_command(alert)
 main.add_command(worker)
 main.add_command(feeds)
+main.add_command(console)
 
 
 if __name__ == "__main__":

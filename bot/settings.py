@@ -93,6 +93,20 @@ class Settings(BaseSettings):
     feeds_max_bytes: int = Field(default=2_000_000, gt=0)
     # Failed polls back off exponentially from the feed's interval up to this.
     feeds_backoff_max_s: float = Field(default=900.0, gt=0)
+    # The agency console (/console).
+    # How long a sign-in lasts (a shift); after it the browser must sign in again.
+    console_session_hours: float = Field(default=12.0, gt=0)
+    # Consecutive wrong passwords for one username before it is locked, and for how long.
+    console_lockout_attempts: int = Field(default=5, ge=1)
+    console_lockout_minutes: float = Field(default=15.0, gt=0)
+    # A base map under our own GeoJSON, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png
+    # (unset: no tiles, the map still shows Phuket's outline, the zones and the incidents).
+    console_tile_url: str | None = None
+    console_tile_attribution: str = ""
+    # How often each process looks for new and changed incidents, messages and deliveries.
+    console_poll_interval_s: float = Field(default=1.0, gt=0)
+    # Alerts composed in the console wait for a second person of the agency to approve them.
+    alert_approval_required: bool = False
 
 
 @lru_cache(maxsize=1)

@@ -2,7 +2,7 @@
 
 from actions.broadcast.message import alert_message
 from actions.broadcast.outbox import CANNOT_PUSH, UNREACHABLE, alert_recipients, enqueue_deliveries
-from actions.broadcast.progress import DeliveryCounts, delivery_counts
+from actions.broadcast.progress import DeliveryCounts, delivery_counts, delivery_counts_per_channel
 from actions.broadcast.queue import (
     Claim,
     ClaimScope,
@@ -30,6 +30,7 @@ __all__ = [
     "claim_deliveries",
     "claim_line_batch",
     "delivery_counts",
+    "delivery_counts_per_channel",
     "enqueue_deliveries",
     "extend_claims",
     "has_due",

@@ -77,6 +77,10 @@ class Incident(Base):
     __table_args__ = (
         Index("ix_incidents_status_created", "status", "created_at"),
         Index("ix_incidents_client_key_created", "client_key", "created_at"),
+        # The console's queue (newest first, by type) and its poller (what changed since).
+        Index("ix_incidents_created_at", "created_at"),
+        Index("ix_incidents_type_created", "incident_type", "created_at"),
+        Index("ix_incidents_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,6 +99,11 @@ class Incident(Base):
     # A pseudonymous key of the client address the report came from (web chat only), for the
     # per-address cap on new incidents; never the address itself.
     client_key: Mapped[str | None] = mapped_column(String(64))
+    # The console account working on it (see actions.console.incidents), and since when.
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("console_users.id"))
+    claimed_at: Mapped[datetime | None]
+    # Set when responders found it is the same emergency as an earlier report.
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -334,3 +343,90 @@ class ReceivedCapMessage(Base):
     feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"), index=True)
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IncidentMessage(Base):
+    """One message of the conversation with an incident's reporter, as the console shows it.
+
+    Inbound: what the reporter sent while the incident was open. Outbound: the bot's replies, and
+    what responders sent (notices, phrasebook messages, free text), linked to the `user_notices`
+    row that carries it to the reporter (so the console can say when it was delivered).
+    """
+
+    __tablename__ = "incident_messages"
+    __table_args__ = (Index("ix_incident_messages_incident_id", "incident_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    # "in" (from the reporter) or "out" (to the reporter).
+    direction: Mapped[str] = mapped_column(String(8))
+    # actions.domain.MessageKind
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(8))
+    phrase_id: Mapped[str | None] = mapped_column(String(64))
+    # Who wrote it: the reporter's channel id, "bot", or a console account (`console:<username>`).
+    actor: Mapped[str] = mapped_column(String(255))
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("user_notices.id"))
+    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("incident_attachments.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    notice: Mapped[UserNotice | None] = relationship(lazy="raise")
+
+
+class ConsoleUser(Base):
+    """An account of the agency console: a person of an agency, with a role and a password hash."""
+
+    __tablename__ = "console_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    agency: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # The console's language for this person (th or en).
+    language: Mapped[str] = mapped_column(String(8), default="th")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Consecutive failed sign-ins; at the limit the account is locked until `locked_until`.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ConsoleSession(Base):
+    """A signed-in browser: only the SHA-256 of its cookie is stored, with its CSRF token and expiry."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("console_users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+    user: Mapped[ConsoleUser] = relationship(lazy="raise")
+
+
+class AlertApproval(Base):
+    """An alert composed in the console waiting for a second person (ALERT_APPROVAL_REQUIRED)."""
+
+    __tablename__ = "alert_approvals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The AlertDraft as JSON; for an update, the alert it replaces.
+    draft: Mapped[dict[str, Any]]
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))
+    agency: Mapped[str] = mapped_column(String(128))
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("console_users.id"))
+    # pending, approved, rejected
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("console_users.id"))
+    decided_at: Mapped[datetime | None]
+    # The alert issued (or updated) on approval.
+    result_alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

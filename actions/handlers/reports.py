@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from actions.context import ActionContext
 from actions.db.models import Incident
+from actions.domain import INTERNAL_EVENT_KINDS
 from actions.handlers.warnings import local_time
 from actions.incidents import normalize_reference
 from actions.replies import Reply
@@ -63,6 +64,8 @@ async def incident_status(ctx: ActionContext) -> list[Reply]:
         )
     ]
     for event in incident.events:
+        if event.kind in INTERNAL_EVENT_KINDS:
+            continue
         lines.append(
             ctx.t(
                 "status.event",

@@ -1,6 +1,7 @@
 """Incidents: references, creation, events, status changes, notes, search."""
 
 from actions.incidents.caps import IncidentCap, incident_to_join
+from actions.incidents.conversation import ConversationEntry, conversation, record_turn
 from actions.incidents.lifecycle import InvalidTransition, StatusChange, change_status
 from actions.incidents.notes import add_note
 from actions.incidents.references import new_reference, normalize_reference
@@ -15,6 +16,7 @@ from actions.incidents.search import (
 )
 
 __all__ = [
+    "ConversationEntry",
     "IncidentCap",
     "IncidentFilter",
     "IncidentPage",
@@ -23,6 +25,7 @@ __all__ = [
     "add_event",
     "add_note",
     "change_status",
+    "conversation",
     "create_incident",
     "get_incident",
     "incident_by_reference",
@@ -31,5 +34,6 @@ __all__ = [
     "normalize_reference",
     "photo_of",
     "photos_of",
+    "record_turn",
     "search_incidents",
 ]

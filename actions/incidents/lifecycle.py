@@ -61,7 +61,8 @@ async def change_status(
     reporter = await session.get(User, incident.user_id)
     assert reporter is not None  # a foreign key guarantees it
     if notify_reporter:
-        add_notice(session, reporter, reporter_notice(translator, reporter, incident, note), now)
+        text = reporter_notice(translator, reporter, incident, note)
+        add_notice(session, reporter, text, now, incident=incident, actor=actor)
     return StatusChange(incident, reporter, previous, status)
 
 

@@ -31,5 +31,6 @@ async def add_note(
     event = await add_event(session, incident, EventKind.NOTE, actor=actor, now=now, text=text)
     reporter = await session.get(User, incident.user_id)
     assert reporter is not None  # a foreign key guarantees it
-    add_notice(session, reporter, reporter_notice(translator, reporter, incident, text), now)
+    notice = reporter_notice(translator, reporter, incident, text)
+    add_notice(session, reporter, notice, now, incident=incident, actor=actor)
     return event, reporter

@@ -6,7 +6,7 @@ import json
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -95,7 +95,7 @@ class Gazetteer:
     def __len__(self) -> int:
         return len(self._areas)
 
-    def __iter__(self) -> Iterable[Area]:
+    def __iter__(self) -> Iterator[Area]:
         return iter(self._areas.values())
 
     def get(self, area_id: str) -> Area | None:

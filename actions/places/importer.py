@@ -207,10 +207,16 @@ def _checked(records: list[PlaceRecord], errors: list[RowError]) -> list[PlaceRe
     return records
 
 
+# Files of data/places that are not places: the gazetteer, and the island's outline for maps.
+NOT_PLACE_FILES = frozenset({"areas.geojson", "phuket-outline.geojson"})
+
+
 def place_files(path: Path) -> list[Path]:
-    """The place files in a folder (the gazetteer `areas.geojson` is not a place file)."""
+    """The place files in a folder (the gazetteer and the map outline are not place files)."""
     if path.is_file():
         return [path]
     return sorted(
-        p for p in path.iterdir() if p.suffix.lower() in {".geojson", ".csv"} and p.name != "areas.geojson"
+        p
+        for p in path.iterdir()
+        if p.suffix.lower() in {".geojson", ".csv"} and p.name not in NOT_PLACE_FILES
     )

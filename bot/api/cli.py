@@ -37,7 +37,9 @@ async def _session() -> AsyncIterator[AsyncSession]:
         await engine.dispose()
 
 
-def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+def run_in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` with a session of the migrated database (`DATABASE_URL`), from a CLI command."""
+
     async def run() -> T:
         async with _session() as session:
             return await work(session)
@@ -91,7 +93,7 @@ def add_key(name: str, role: str) -> None:
         await session.commit()
         return new
 
-    new = _run(work)
+    new = run_in_session(work)
     click.echo(f"key {new.key.id} ({new.key.prefix}) for {name}, role {role}.")
     click.echo("Store it now; it is not shown again:")
     click.echo(new.secret)
@@ -120,7 +122,7 @@ def revoke_key(key: str) -> None:
             await session.commit()
         return found, changed
 
-    found, changed = _run(work)
+    found, changed = run_in_session(work)
     if found is None:
         click.echo(
             f"error: no key {key!r} (give its number or prefix; see `safety-bot agency list-keys`)", err=True
@@ -135,7 +137,7 @@ def revoke_key(key: str) -> None:
 @click.option("--agency", "name", default=None, help="Only this agency's keys.")
 def list_agency_keys(name: str | None) -> None:
     """List the keys (number, prefix, role, agency, state); never the keys themselves."""
-    keys = _run(lambda session: list_keys(session, agency=name))
+    keys = run_in_session(lambda session: list_keys(session, agency=name))
     if not keys:
         click.echo("no keys")
     for key in keys:

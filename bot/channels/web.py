@@ -7,14 +7,19 @@ never an id in the body; a request without a valid cookie is a new anonymous use
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import Base64Bytes, BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from actions.db.models import User
 from actions.domain import Channel
+from actions.notify import pending_notices
 from actions.places.geo import Point
 from bot.channels.base import DialogueResult, IncomingMessage
 from bot.dialogue.engine import Dialogue
@@ -135,6 +140,51 @@ def _set_identity(response: Response, request: Request, identities: WebIdentitie
         secure=addresses.is_https(request),
         path="/",
     )
+
+
+class NoticesRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Accepted so that old clients keep working, and ignored: the cookie says whose notices.
+    user_id: Annotated[
+        str | None,
+        Field(
+            max_length=128,
+            deprecated=True,
+            description="Ignored: the user is the one of the signed cookie the server issued.",
+        ),
+    ] = None
+
+
+class NoticesResponse(BaseModel):
+    # Messages for the user since their last turn (status changes, responders' messages), oldest first.
+    notices: list[str]
+
+
+@router.post("/api/v1/chat/notices", response_model=NoticesResponse)
+async def chat_notices(body: NoticesRequest, request: Request) -> NoticesResponse:
+    """What was left for this browser's user meanwhile; the chat page asks every few seconds.
+
+    The same notices the next turn would show first (the web cannot push): each is shown once,
+    here or there, whichever asks first. Without the identity cookie there is nobody to tell.
+    """
+    identities: WebIdentities = request.app.state.web_identities
+    identity = identities.identity_of(request.cookies.get(COOKIE_NAME))
+    if identity is None:
+        return NoticesResponse(notices=[])
+    sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
+    async with sessions() as session:
+        user_id = await session.scalar(
+            select(User.id).where(User.channel == Channel.WEB, User.channel_user_id == identity)
+        )
+        if user_id is None:
+            return NoticesResponse(notices=[])
+        notices = await pending_notices(session, user_id)
+        now = datetime.now(UTC)
+        for notice in notices:
+            notice.delivered_at = now
+        await session.commit()
+    return NoticesResponse(notices=[notice.text for notice in notices])
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)

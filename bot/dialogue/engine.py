@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from functools import partial
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actions.context import ActionContext
@@ -22,6 +22,7 @@ from actions.handlers import emergency, language, menu, numbers, places, reports
 from actions.handlers.location import named_area, remember_location
 from actions.i18n import Translator
 from actions.incidents import IncidentCap
+from actions.incidents.conversation import record_turn
 from actions.notify import Notifier, add_notice, pending_notices
 from actions.places.gazetteer import Gazetteer
 from actions.replies import Reply
@@ -259,6 +260,24 @@ class Dialogue:
             incident_cap=self._incident_cap,
         )
         replies = await self._dispatch(ctx, understanding)
+        # Responders read the whole conversation of an open incident in the console. In a
+        # savepoint: should keeping it fail, the turn (an SOS above all) is committed all the same.
+        await session.flush()  # the turn's own writes: their errors are not the conversation's
+        try:
+            async with session.begin_nested():
+                await record_turn(
+                    session,
+                    user,
+                    state,
+                    text=message.text,
+                    location=message.location,
+                    photo=message.photo is not None,
+                    replies=[reply.text for reply in replies],
+                    language=ctx.language,
+                    now=now,
+                )
+        except SQLAlchemyError:
+            logger.exception("the conversation of %s:%s was not recorded", message.channel, message.user_id)
         if replayed:
             # Nobody waits for these answers any more: the user reads them as notices (pushed on
             # LINE and Telegram, shown at the next turn in the web chat).
