@@ -38,9 +38,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server() -> tuple[subprocess.Popen[bytes], str, str]:
+def start_server(model: Path | None = None) -> tuple[subprocess.Popen[bytes], str, str]:
+    """`rasa run` on a free port with `model` (default models/nlu.tar.gz); ready to parse."""
     port, token = free_port(), secrets.token_urlsafe(16)
     env = {**os.environ, "NLU_PORT": str(port), "NLU_TOKEN": token}
+    if model is not None:
+        env["NLU_MODEL"] = str(model)
     process = subprocess.Popen(
         [str(ROOT / "scripts" / "nlu-serve.sh")],
         env=env,
@@ -59,6 +62,41 @@ def start_server() -> tuple[subprocess.Popen[bytes], str, str]:
     raise SystemExit("the NLU service did not start")
 
 
+def measure(
+    url: str, token: str | None, per_language: int, *, quiet: bool = False
+) -> dict[str, dict[str, float]]:
+    """p50/p95/p99 parse latency per language: each training example once, after a warm-up."""
+    params = {"token": token} if token else {}
+    results: dict[str, dict[str, float]] = {}
+    with httpx.Client(base_url=url, params=params, timeout=30) as client:
+        for _ in range(5):
+            client.post("/model/parse", json={"text": "warm up"}).raise_for_status()
+        if not quiet:
+            print(f"{'lang':5} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+        for language, intents in examples_by_language().items():
+            texts = [text for examples in intents.values() for text in examples][:per_language]
+            timings = []
+            for text in texts:
+                start = time.perf_counter()
+                client.post("/model/parse", json={"text": text}).raise_for_status()
+                timings.append((time.perf_counter() - start) * 1000)
+            row = {
+                "n": len(timings),
+                "p50_ms": round(percentile(timings, 50), 1),
+                "p95_ms": round(percentile(timings, 95), 1),
+                "p99_ms": round(percentile(timings, 99), 1),
+                "max_ms": round(max(timings), 1),
+                "mean_ms": round(statistics.fmean(timings), 1),
+            }
+            results[language] = row
+            if not quiet:
+                print(
+                    f"{language:5} {row['n']:>5} {row['p50_ms']:>8} {row['p95_ms']:>8} "
+                    f"{row['p99_ms']:>8} {row['max_ms']:>8}"
+                )
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", help="an NLU service already running (default: start one)")
@@ -70,39 +108,14 @@ def main() -> None:
         url, token = args.url, args.token
     else:
         process, url, token = start_server()
-    params = {"token": token} if token else {}
-    results: dict[str, dict[str, float]] = {}
     try:
-        with httpx.Client(base_url=url, params=params, timeout=30) as client:
-            for _ in range(5):
-                client.post("/model/parse", json={"text": "warm up"}).raise_for_status()
-            print(f"{'lang':5} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
-            for language, intents in examples_by_language().items():
-                texts = [text for examples in intents.values() for text in examples][: args.per_language]
-                timings = []
-                for text in texts:
-                    start = time.perf_counter()
-                    client.post("/model/parse", json={"text": text}).raise_for_status()
-                    timings.append((time.perf_counter() - start) * 1000)
-                row = {
-                    "n": len(timings),
-                    "p50_ms": round(percentile(timings, 50), 1),
-                    "p95_ms": round(percentile(timings, 95), 1),
-                    "p99_ms": round(percentile(timings, 99), 1),
-                    "max_ms": round(max(timings), 1),
-                    "mean_ms": round(statistics.fmean(timings), 1),
-                }
-                results[language] = row
-                print(
-                    f"{language:5} {row['n']:>5} {row['p50_ms']:>8} {row['p95_ms']:>8} "
-                    f"{row['p99_ms']:>8} {row['max_ms']:>8}"
-                )
+        results = measure(url, token, args.per_language)
     finally:
         if process is not None:
             process.terminate()
             process.wait(timeout=30)
-    seconds_file = ROOT / "models" / "train-seconds.txt"
-    training = int(seconds_file.read_text()) if seconds_file.exists() else None
+    seconds_file = ROOT / "models" / "nlu-train-seconds.txt"
+    training = float(seconds_file.read_text()) if seconds_file.exists() else None
     print(f"training wall time (last make nlu-train): {training} s" if training else "training time unknown")
     out = ROOT / "bench" / "results" / "nlu_latency.json"
     out.parent.mkdir(parents=True, exist_ok=True)

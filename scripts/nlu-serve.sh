@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${NLU_PORT:=5005}"
-args=(run --enable-api --model models/nlu.tar.gz --interface 127.0.0.1 --port "$NLU_PORT")
+args=(run --enable-api --model "${NLU_MODEL:-models/nlu.tar.gz}" --interface 127.0.0.1 --port "$NLU_PORT")
 [[ -n "${NLU_TOKEN:-}" ]] && args+=(--auth-token "$NLU_TOKEN")
 RASA_TELEMETRY_ENABLED=false PYTHONPATH=nlu exec nlu/.venv/bin/rasa "${args[@]}"

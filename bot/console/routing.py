@@ -79,7 +79,9 @@ class ConsoleRoute(APIRoute):
             except (IncidentConflict, InvalidTransition, AlertStateError, ApprovalError) as exc:
                 return refusal(request, 409, str(exc))
             except AlertValidationError as exc:
-                problems = "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in exc.errors)
+                problems = "; ".join(
+                    f"{'.'.join(map(str, e.loc))}: {e.msg}" if e.loc else e.msg for e in exc.errors
+                )
                 return refusal(request, 400, problems)
             except (AccountError, BadInput, RequestValidationError) as exc:
                 return refusal(request, 400, str(exc))

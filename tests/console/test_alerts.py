@@ -84,9 +84,10 @@ async def test_a_bad_alert_is_refused_saying_why(console: Console) -> None:
     no_area = await operator.post("/console/alerts", _form(area=""))
     assert no_area.status_code == 400
     assert "area" in no_area.text
-    no_english = await operator.post("/console/alerts", _form(headline_en=""))
-    assert no_english.status_code == 400
-    assert "headline.en" in no_english.text
+    # A headline in Thai only and an instruction in Thai and English: which language is it in?
+    unmatched = await operator.post("/console/alerts", _form(headline_en=""))
+    assert unmatched.status_code == 400
+    assert ">headline and instruction must be given in the same languages" in unmatched.text
     assert await _deliveries(console) == 0
 
 

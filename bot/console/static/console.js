@@ -291,16 +291,17 @@ const Console = (() => {
     map.doubleClickZoom.disable();
     everywhere.addEventListener("change", publish);
 
-    // English is what readers of a language without its own text get: show it under each.
+    // Readers of a language without its own text get our standard wording for the hazard and the
+    // headline as written (English when there is one): show that headline under each.
     const form = document.getElementById("alert-form");
     function showFallbacks() {
-      const headline = form.elements["headline_en"].value;
-      const instruction = form.elements["instruction_en"].value;
+      const written = [...form.querySelectorAll("[name^='headline_']")].map((field) => field.value).filter(Boolean);
+      const original = form.elements["headline_en"].value || written[0] || "";
       form.querySelectorAll("[data-fallback-for]").forEach((hint) => {
         const language = hint.dataset.fallbackFor;
         const own = form.elements[`headline_${language}`].value || form.elements[`instruction_${language}`].value;
         hint.hidden = Boolean(own);
-        hint.querySelector("q").textContent = `${headline} — ${instruction}`;
+        hint.querySelector("q").textContent = original;
       });
     }
     form.addEventListener("input", showFallbacks);
