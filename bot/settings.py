@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     nlu_token: SecretStr | None = None
     nlu_timeout_s: float = 1.5
     # Below this intent confidence the bot answers with the menu instead of guessing.
-    nlu_confidence_threshold: float = 0.5
+    nlu_confidence_threshold: float = 0.35
     # Below this language-identification confidence the stored preference wins.
     language_confidence_threshold: float = 0.7
 

@@ -23,6 +23,8 @@ _SEPARATORS = "[\\s\\-'’.·・]*"
 _SPACED_LETTERS = "a-z\u00c0-\u024f\u0400-\u04ff"
 # Russian inflects names (Патонг, на Патонге, с Патонга): a short case ending may follow.
 _CYRILLIC_ENDING = "[\u0430-\u044f\u0451]{0,3}"
+# A katakana word runs until the katakana stops: "カタ" is Kata in カタの病院, not in カタログ.
+_KATAKANA = "\u30a0-\u30ff"
 
 
 def fold(text: str) -> str:
@@ -90,6 +92,8 @@ class Gazetteer:
         if _is_spaced_script(name):
             ending = _CYRILLIC_ENDING if _is_cyrillic(name) else ""
             return rf"(?<![{_SPACED_LETTERS}]){body}{ending}(?![{_SPACED_LETTERS}])"
+        if all("\u30a0" <= ch <= "\u30ff" for ch in Gazetteer._compact(name)):
+            return rf"(?<![{_KATAKANA}]){body}(?![{_KATAKANA}])"
         return body
 
     def __len__(self) -> int:

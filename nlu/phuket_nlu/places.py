@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from phuket_nlu.segmentation import script_of
 
@@ -65,6 +66,33 @@ def _is_cyrillic(char: str) -> bool:
     return "\u0400" <= char <= "\u04ff"
 
 
+def _is_katakana(char: str) -> bool:
+    return "\u30a0" <= char <= "\u30ff"
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """How a name sits in text: the letters it must not be glued to, the endings it may take."""
+
+    glued: Optional[Callable[[str], bool]]
+    endings: Tuple[str, ...] = ("",)
+
+    @classmethod
+    def of(cls, folded: str) -> Tuple[str, _Rule]:
+        """The part of the name to look for, and its rule."""
+        if all(_is_katakana(char) for char in folded):
+            # A katakana word runs until the katakana stop: "カタ" is Kata in カタの病院, not in カタログ.
+            return folded, cls(_is_katakana)
+        if not any(_is_spaced_letter(char) for char in folded):
+            # Thai, Chinese and Korean names sit between other letters without spaces.
+            return folded, cls(None)
+        if any(_is_cyrillic(char) for char in folded):
+            if folded[-1] in _CYRILLIC_VOWELS and len(folded) > 3:
+                return folded[:-1], cls(_is_spaced_letter, (folded[-1], *_CYRILLIC_ENDINGS))
+            return folded, cls(_is_spaced_letter, _CYRILLIC_ENDINGS)
+        return folded, cls(_is_spaced_letter)
+
+
 def _fold(text: str) -> Tuple[str, List[int]]:
     """Casefold; drop Thai tone marks (often left out) and separators; `origin[i]` indexes `text`."""
     folded: List[str] = []
@@ -83,26 +111,23 @@ class PlaceNameFinder:
 
     The tokenizer tags the words of a found name, so that the entity extractor can tell a
     known place from any other word even in a phrasing it never saw (a gazetteer feature).
-    A Latin or Cyrillic name must not be glued to other letters of those scripts; Thai, Chinese,
-    Japanese and Korean names may sit between other letters. Longest names win.
+    A Latin or Cyrillic name must not be glued to other letters of those scripts, nor a katakana
+    name to other katakana; Thai, Chinese and Korean names may sit between other letters. Russian
+    names take case endings. Longest names win.
     """
 
     def __init__(self, names: Iterable[str]) -> None:
-        # A character trie of the folded names; a node's _END entry says whether the name
-        # there is one of a spaced script (which needs word boundaries) and Russian.
+        # A character trie of the folded names; a node's _END entry is the rule of the name there.
         self._trie: Dict[str, Any] = {}
         for name in names:
             folded, _ = _fold(name.strip())
             if not folded:
                 continue
-            spaced = any(_is_spaced_letter(char) for char in folded)
-            russian = any(_is_cyrillic(char) for char in folded)
-            if russian and folded[-1] in _CYRILLIC_VOWELS and len(folded) > 3:
-                folded = folded[:-1]
+            key, rule = _Rule.of(folded)
             node = self._trie
-            for char in folded:
+            for char in key:
                 node = node.setdefault(char, {})
-            node[_END] = (spaced, russian)
+            node[_END] = rule
 
     def spans(self, text: str) -> List[Tuple[int, int]]:
         """[start, end) of every place name in `text`, as offsets of `text` itself."""
@@ -129,21 +154,25 @@ class PlaceNameFinder:
         while position < len(folded) and folded[position] in node:
             node = node[folded[position]]
             position += 1
-            if _END in node:
-                spaced, russian = node[_END]
-                end = self._boundary(folded, origin, lowered, position, russian) if spaced else position
-                if end is not None and not (spaced and _is_spaced_letter(before)):
-                    best = end
+            rule: Optional[_Rule] = node.get(_END)
+            if rule is None:
+                continue
+            if rule.glued is None:
+                best = position
+            elif not rule.glued(before):
+                best = self._boundary(folded, origin, lowered, position, rule) or best
         return best
 
     @staticmethod
-    def _boundary(folded: str, origin: List[int], lowered: str, end: int, russian: bool) -> Optional[int]:
-        """Where a spaced-script name ending at `end` really ends, or None if glued to a word."""
-        for ending in _CYRILLIC_ENDINGS if russian else ("",):
+    def _boundary(folded: str, origin: List[int], lowered: str, end: int, rule: _Rule) -> Optional[int]:
+        """Where a name found up to `end` really ends (with its ending), or None if glued to a word."""
+        glued = rule.glued
+        assert glued is not None
+        for ending in rule.endings:
             stop = end + len(ending)
             if folded[end:stop] != ending:
                 continue
             after = origin[stop - 1] + 1
-            if after >= len(lowered) or not _is_spaced_letter(lowered[after]):
+            if after >= len(lowered) or not glued(lowered[after]):
                 return stop
         return None

@@ -33,13 +33,18 @@ def found(finder, text):
         ("パトンの病院はどこ", ["パトン"]),
         ("сколько идти от Карона до Каты", ["Карона", "Каты"]),
         ("Где больница на Патонге?", ["Патонге"]),
+        # A name ending in a vowel keeps it too (Бангтао, Май Кхао do not decline).
+        ("мы на Банг Тао, а друзья в Май Кхао", ["Банг Тао", "Май Кхао"]),
+        ("カタの病院はどこ", ["カタ"]),
     ],
 )
 def test_names_are_found_with_their_offsets(finder, text, names):
     assert found(finder, text) == names
 
 
-@pytest.mark.parametrize("text", ["Katastrophe!", "the katana", "I need help", "Патонгеевка", ""])
+@pytest.mark.parametrize(
+    "text", ["Katastrophe!", "the katana", "I need help", "Патонгеевка", "катер на Рачу", "カタログ", ""]
+)
 def test_no_name_inside_another_word(finder, text):
     assert found(finder, text) == []
 

@@ -18,6 +18,11 @@ from actions.places import default_gazetteer
         ("shelter near kata noi please", "kata_noi"),
         ("police in Kata", "kata"),
         ("Naiharn beach", "nai_harn"),
+        # Spellings tourists use that the gazetteer learnt from the NLU training data.
+        ("カタの病院はどこ", "kata"),
+        ("빠똥 경찰서", "patong"),
+        ("卡龙附近的医院", "karon"),
+        ("muzha sbila mashina na Patonge", "patong"),
     ],
 )
 def test_finds_areas_in_any_script(text, area_id):
@@ -26,7 +31,9 @@ def test_finds_areas_in_any_script(text, area_id):
     assert match.area.id == area_id
 
 
-@pytest.mark.parametrize("text", ["where can I buy a sim card", "hello", "karaoke tonight?"])
+@pytest.mark.parametrize(
+    "text", ["where can I buy a sim card", "hello", "karaoke tonight?", "カタログを見せて"]
+)
 def test_no_area_in_unrelated_text(text):
     assert default_gazetteer().find(text) is None
 
