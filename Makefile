@@ -89,9 +89,18 @@ format: setup
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
 
+# Test processes for the bot's suite (pytest-xdist): its tests mostly wait on servers, so more
+# processes than cores still pay; each has its own NLU service and PostgreSQL databases.
+TEST_WORKERS ?= 4
+
+# The NLU project's tests run beside the bot's (their output follows the bot's); both use the model
+# nlu-train just made.
 test: setup browser nlu-train lint
-	cd nlu && .venv/bin/python -m pytest
-	.venv/bin/pytest
+	@mkdir -p models; (cd nlu && .venv/bin/python -m pytest -q) > models/nlu-tests.log 2>&1 & nlu=$$!; \
+	  bot=0; .venv/bin/pytest -n $(TEST_WORKERS) || bot=$$?; \
+	  nlu_status=0; wait $$nlu || nlu_status=$$?; \
+	  echo "== NLU project tests (nlu/tests) =="; cat models/nlu-tests.log; \
+	  exit $$(( bot || nlu_status ))
 
 clean:
 	rm -rf .venv nlu/.venv .tools models var reports .mypy_cache .ruff_cache .pytest_cache

@@ -1,19 +1,19 @@
-"""The fuzz runs' counts, printed in the test run's summary (and so in the CI log)."""
+"""Fixtures of the fuzz runs; their counts go to the test run's summary (tests/conftest.py)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import pytest
 
 from tests.bot.channels.conftest import line_api, telegram_api
 from tests.bot.conftest import dead_nlu_url
+from tests.conftest import FUZZ_PROPERTY
 
-__all__ = ["dead_nlu_url", "line_api", "telegram_api"]
-
-FUZZ_SUMMARY: list[str] = []
+__all__ = ["dead_nlu_url", "fuzz_summary", "line_api", "telegram_api"]
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if FUZZ_SUMMARY:
-        terminalreporter.section("fuzzing")
-        for line in FUZZ_SUMMARY:
-            terminalreporter.write_line(line)
+@pytest.fixture
+def fuzz_summary(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Adds a line to the "fuzzing" section of the summary (a report property: xdist carries it)."""
+    return lambda line: request.node.user_properties.append((FUZZ_PROPERTY, line))

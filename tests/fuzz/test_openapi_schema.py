@@ -18,7 +18,6 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import ROOT, free_port
-from tests.fuzz.conftest import FUZZ_SUMMARY
 
 EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 SEED = int(os.environ.get("FUZZ_SEED", "20261206"))
@@ -37,7 +36,7 @@ def _server_env(tmp_path: Path, dead_nlu_url: str) -> dict[str, str]:
     }
 
 
-def test_every_operation_answers_as_its_schema_says_and_never_with_5xx(tmp_path, dead_nlu_url):
+def test_every_operation_answers_as_its_schema_says_and_never_with_5xx(tmp_path, dead_nlu_url, fuzz_summary):
     env = _server_env(tmp_path, dead_nlu_url)
     added = subprocess.run(
         [BIN / "safety-bot", "agency", "add-key", "--agency", "fuzzers", "--role", "admin"],
@@ -106,7 +105,7 @@ def test_every_operation_answers_as_its_schema_says_and_never_with_5xx(tmp_path,
     failures = {failure["code"]: failure for failure in report["failures"]}
     server_errors = failures.get("ST101", {}).get("count", 0)
     tracebacks = log_path.read_text().count("Exception in ASGI application")
-    FUZZ_SUMMARY.append(
+    fuzz_summary(
         f"schemathesis: {report['operations']['tested']} operations, {report['test_cases']['generated']} "
         f"cases, {server_errors} server errors (server log: {tracebacks} exceptions), "
         f"{len(report['failures'])} kinds of failure"

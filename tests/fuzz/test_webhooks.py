@@ -31,7 +31,6 @@ from tests.bot.channels.conftest import (
     telegram_settings,
 )
 from tests.bot.conftest import running_app
-from tests.fuzz.conftest import FUZZ_SUMMARY
 
 EXAMPLES = 250
 MAX_BODY = 16 * 1024
@@ -189,7 +188,7 @@ def _summary(
     )
 
 
-async def test_line_webhook_fuzz(database_url, dead_nlu_url, line_api):
+async def test_line_webhook_fuzz(database_url, dead_nlu_url, line_api, fuzz_summary):
     settings_ = line_settings(database_url, dead_nlu_url, line_api, max_request_bytes=MAX_BODY)
     statuses: Counter[tuple[str, int]] = Counter()
     async with running_app(settings_) as (app, client):
@@ -213,13 +212,13 @@ async def test_line_webhook_fuzz(database_url, dead_nlu_url, line_api):
             "/webhooks/line", content=body, headers={"X-Line-Signature": line_signature(body)}
         )
         incidents_after = await _count(app, Incident)
-    FUZZ_SUMMARY.append(_summary("LINE", database_url, statuses, recorded))
+    fuzz_summary(_summary("LINE", database_url, statuses, recorded))
     assert after.status_code == 200 and incidents_after == recorded[0] + 1
     assert {kind for kind, _ in statuses} == {"valid", "retyped", "truncated", "garbage", "oversized"}
     assert statuses[("oversized", 413)] == sum(n for (kind, _), n in statuses.items() if kind == "oversized")
 
 
-async def test_telegram_webhook_fuzz(database_url, dead_nlu_url, telegram_api):
+async def test_telegram_webhook_fuzz(database_url, dead_nlu_url, telegram_api, fuzz_summary):
     settings_ = telegram_settings(database_url, dead_nlu_url, telegram_api, max_request_bytes=MAX_BODY)
     statuses: Counter[tuple[str, int]] = Counter()
     headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET, "content-type": "application/json"}
@@ -237,6 +236,6 @@ async def test_telegram_webhook_fuzz(database_url, dead_nlu_url, telegram_api):
         recorded = await _nothing_half_written(app)
         after = await client.post("/webhooks/telegram", json=telegram_message(99, text=SOS), headers=headers)
         incidents_after = await _count(app, Incident)
-    FUZZ_SUMMARY.append(_summary("Telegram", database_url, statuses, recorded))
+    fuzz_summary(_summary("Telegram", database_url, statuses, recorded))
     assert after.status_code == 200 and incidents_after == recorded[0] + 1
     assert {kind for kind, _ in statuses} == {"valid", "retyped", "truncated", "garbage", "oversized"}
