@@ -95,8 +95,10 @@ def _from_parse(
     confidence = parsed.confidence
     signal = detect_emergency(text)
     if intent == "nlu_fallback" or confidence < threshold:
-        # An unsure SOS is asked about rather than dropped or recorded blindly.
-        intent = UNSURE_EMERGENCY if intent == "report_emergency" and signal is None else None
+        # An unsure SOS is asked about rather than dropped or recorded blindly; "unsure" includes
+        # the model's fallback when its best guess was an SOS (a near tie with another intent).
+        best_guess = next((name for name, _ in parsed.ranking if name != "nlu_fallback"), intent)
+        intent = UNSURE_EMERGENCY if best_guess == "report_emergency" and signal is None else None
     if (
         intent == "report_emergency"
         and "incident_type" not in entities

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from bot.dialogue.emergency_keywords import detect_emergency
-from bot.dialogue.understanding import _from_parse, parse_payload
+from bot.dialogue.understanding import UNSURE_EMERGENCY, _from_parse, parse_payload
 from bot.language import guess_language_from_script
 from bot.nlu import ParseResult
 
@@ -79,6 +79,16 @@ def test_script_languages(text, code):
 def test_a_bare_cry_for_help_is_an_sos_whatever_the_model_says(text, model_intent):
     understood = _from_parse(ParseResult(text, model_intent, 0.93), text, None, 0.0, 0.5)
     assert understood.intent == "report_emergency"
+
+
+def test_a_fallback_whose_best_guess_is_an_sos_asks_whether_it_is_an_emergency():
+    text = "the kid is not answering"
+    ranking = (("nlu_fallback", 0.3), ("report_emergency", 0.41), ("incident_status", 0.39))
+    parsed = ParseResult(text, "nlu_fallback", 0.3, ranking=ranking)
+    assert detect_emergency(text) is None
+    assert _from_parse(parsed, text, None, 0.0, 0.35).intent == UNSURE_EMERGENCY
+    other = ParseResult(text, "nlu_fallback", 0.3, ranking=(("nlu_fallback", 0.3), ("greet", 0.41)))
+    assert _from_parse(other, text, None, 0.0, 0.35).intent is None
 
 
 def test_keywords_do_not_overrule_a_confident_question():
